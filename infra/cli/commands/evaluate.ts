@@ -1,0 +1,6 @@
+// `gsg evaluate` — not implemented yet (stub owned by the issue that builds it).
+import { GsgError } from '../../../lib/errors.js';
+
+export async function run(_opts: Record<string, unknown>): Promise<number> {
+  throw new GsgError('gsg evaluate is not implemented yet');
+}

@@ -1,0 +1,6 @@
+// `gsg promote` — not implemented yet (stub owned by the issue that builds it).
+import { GsgError } from '../../../lib/errors.js';
+
+export async function run(_opts: Record<string, unknown>): Promise<number> {
+  throw new GsgError('gsg promote is not implemented yet');
+}

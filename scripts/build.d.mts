@@ -1,0 +1,6 @@
+export declare const ROOT: string;
+export declare const SOURCE_DIRS: string[];
+export declare function listSources(): { files: string[]; newest: number };
+export declare function isStale(): boolean;
+export declare function buildDist(): Promise<number>;
+export declare function bundleServer(outfile?: string): Promise<string>;
