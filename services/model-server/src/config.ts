@@ -1,0 +1,100 @@
+// Model-server configuration: one zod schema over the environment (PORT, HOST, GSG_MODEL, LOG_LEVEL, GSG_GRACE_MS,
+// GSG_BODY_LIMIT_BYTES, GSG_BATCH_MAX_TEXTS, GSG_FAULT_*), so a bad value stops the server with one line naming it.
+import { z } from 'zod';
+import { BadInputError } from '../../../lib/errors.js';
+import { LOG_LEVELS } from '../../../lib/log.js';
+import { formatZodError } from '../../../lib/zod-errors.js';
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+/** An integer from an environment string (or a number), within [min, max]. */
+const envInt = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: (i) => `must be an integer (got ${JSON.stringify(i.input)})` })
+      .int({ error: (i) => `must be an integer (got ${JSON.stringify(i.input)})` })
+      .min(min, { error: `must be >= ${min}` })
+      .max(max, { error: `must be <= ${max}` })
+      .default(fallback),
+  );
+
+const envBool = z.preprocess(
+  blankToUndefined,
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: (i) => `must be one of 1, 0, true, false, yes, no, on, off (got ${JSON.stringify(i.input)})` })
+    .default('0')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on'),
+);
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The environment a model server reads (every other variable is ignored). */
+export const ServerEnv = z.object({
+  GSG_MODEL: z.preprocess(blankToUndefined, z.string({ error: 'is required: the model version directory to serve' })),
+  PORT: envInt(0, 65_535, 8080),
+  HOST: z.preprocess(blankToUndefined, z.string().default('0.0.0.0')),
+  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS, { error: (i) => `must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(i.input)})` }).default('info')),
+  /** How long a SIGTERM/SIGINT waits for in-flight requests before closing the remaining connections. */
+  GSG_GRACE_MS: envInt(0, 3_600_000, 10_000),
+  /** Largest request body accepted (413 above it, checked from content-length and while reading). */
+  GSG_BODY_LIMIT_BYTES: envInt(1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT_BYTES),
+  /** Most texts coalesced into one ONNX run from concurrent requests (0 = one run per request). */
+  GSG_BATCH_MAX_TEXTS: envInt(0, 10_000, 256),
+  GSG_FAULT_ERROR_RATE: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: (i) => `must be a number between 0 and 1 (got ${JSON.stringify(i.input)})` })
+      .min(0, { error: 'must be between 0 and 1' })
+      .max(1, { error: 'must be between 0 and 1' })
+      .default(0),
+  ),
+  GSG_FAULT_LATENCY_MS: envInt(0, 600_000, 0),
+  GSG_FAULT_FLIP: envBool,
+});
+export type ServerEnv = z.infer<typeof ServerEnv>;
+
+export interface FaultConfig {
+  /** Share of prediction requests answered 500 {"detail":"injected fault"}. */
+  errorRate: number;
+  /** Delay added to every prediction request. */
+  latencyMs: number;
+  /** Inverted labels: P(negative) and P(positive) swapped. */
+  flip: boolean;
+}
+
+export interface ServerConfig {
+  modelDir: string;
+  port: number;
+  host: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  graceMs: number;
+  bodyLimitBytes: number;
+  batchMaxTexts: number;
+  faults: FaultConfig;
+}
+
+export function configFromEnv(env: ServerEnv): ServerConfig {
+  return {
+    modelDir: env.GSG_MODEL,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    graceMs: env.GSG_GRACE_MS,
+    bodyLimitBytes: env.GSG_BODY_LIMIT_BYTES,
+    batchMaxTexts: env.GSG_BATCH_MAX_TEXTS,
+    faults: { errorRate: env.GSG_FAULT_ERROR_RATE, latencyMs: env.GSG_FAULT_LATENCY_MS, flip: env.GSG_FAULT_FLIP },
+  };
+}
+
+/**
+ * Reads the server configuration from environment variables (with `overrides` taking precedence, e.g. from
+ * `gsg serve` flags). Throws BadInputError naming the first bad variable.
+ */
+export function loadServerConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>, overrides: Record<string, string | undefined> = {}): ServerConfig {
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  const parsed = ServerEnv.safeParse(merged);
+  if (!parsed.success) throw new BadInputError(`invalid configuration: ${formatZodError(parsed.error)}`);
+  return configFromEnv(parsed.data);
+}
