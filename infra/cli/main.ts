@@ -36,30 +36,39 @@ program
   .option('--host <host>', 'address to bind (env HOST, default 0.0.0.0)')
   .action((opts) => runCommand('serve', () => import('./commands/serve.js'), opts));
 
-const registry = program.command('registry').description('model registry: versions, aliases, integrity (GSG_REGISTRY=file:///path | gs://bucket/prefix)');
+const registryHelp = `\nEnvironment: GSG_REGISTRY=file:///path | gs://bucket/prefix (default file://$GSG_HOME/registry), GSG_GCS_ENDPOINT (another GCS JSON API endpoint, unauthenticated).\n\n${EXIT_CODE_HELP}`;
+const registry = program
+  .command('registry')
+  .description('model registry: versions, aliases, integrity (GSG_REGISTRY=file:///path | gs://bucket/prefix)')
+  .addHelpText('after', registryHelp);
 registry
   .command('push <dir>')
+  .addHelpText('after', registryHelp)
   .description('push a version directory; prints the ref it created')
   .option('--name <name>', 'model name (default: from metadata)')
   .action((dir, opts) => runCommand('registry push', () => import('./commands/registry.js'), { ...opts, action: 'push', dir }));
 registry
   .command('list [name]')
+  .addHelpText('after', registryHelp)
   .description('list versions: version, created, val F1_neg, size, sha256, aliases')
   .option('--json', 'machine-readable output')
   .action((name, opts) => runCommand('registry list', () => import('./commands/registry.js'), { ...opts, action: 'list', name }));
 registry
   .command('show <ref>')
+  .addHelpText('after', registryHelp)
   .description('show the resolved version, manifest and metadata')
   .option('--json', 'machine-readable output')
   .action((ref, opts) => runCommand('registry show', () => import('./commands/registry.js'), { ...opts, action: 'show', ref }));
 registry
   .command('pull <ref>')
+  .addHelpText('after', registryHelp)
   .description('download and verify a version into a directory')
   .requiredOption('--to <dir>', 'destination directory (must not exist)')
   .action((ref, opts) => runCommand('registry pull', () => import('./commands/registry.js'), { ...opts, action: 'pull', ref }));
-const alias = registry.command('alias').description('move and inspect aliases (production, candidate, ...)');
+const alias = registry.command('alias').description('move and inspect aliases (production, candidate, ...)').addHelpText('after', registryHelp);
 alias
   .command('set <name> <alias> <version>')
+  .addHelpText('after', registryHelp)
   .description('point an alias at a version (compare-and-swap)')
   .option('--expect <version>', 'fail unless the alias currently points here ("none" for unset)')
   .option('--reason <text>', 'why (recorded in history)')
@@ -67,6 +76,7 @@ alias
   .action((name, aliasName, version, opts) => runCommand('registry alias set', () => import('./commands/registry.js'), { ...opts, action: 'alias-set', name, alias: aliasName, version }));
 alias
   .command('history <name> [alias]')
+  .addHelpText('after', registryHelp)
   .description('every move of an alias: from, to, when, who, why')
   .option('--json', 'machine-readable output')
   .action((name, aliasName, opts) => runCommand('registry alias history', () => import('./commands/registry.js'), { ...opts, action: 'alias-history', name, alias: aliasName }));
