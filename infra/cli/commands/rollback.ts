@@ -1,6 +1,21 @@
-// `gsg rollback` — not implemented yet (stub owned by the issue that builds it).
-import { GsgError } from '../../../lib/errors.js';
+// `gsg rollback`: traffic and the production alias back to the previous version — instantly while the old color still
+// runs (the scale-down window), else by starting the previous version again. Aborts a rollout in progress.
+import { z } from 'zod';
+import { ExitCode } from '../../../lib/exit-codes.js';
+import { defaultActor } from '../../../registry/registry.js';
+import type { Rollout } from '../../rollout/state.js';
+import { parseOptions } from '../options.js';
+import { platformClient } from '../platform-client.js';
+import { printEvent } from './promote.js';
 
-export async function run(_opts: Record<string, unknown>): Promise<number> {
-  throw new GsgError('gsg rollback is not implemented yet');
+const Options = z.object({ reason: z.string().optional(), actor: z.string().optional(), router: z.string().url() });
+
+export async function run(raw: Record<string, unknown>): Promise<number> {
+  const opts = parseOptions(Options, raw);
+  const client = platformClient(opts.router);
+  const t0 = performance.now();
+  const r = await client.send<Rollout>('POST', '/admin/rollback', { actor: opts.actor ?? defaultActor(), ...(opts.reason ? { reason: opts.reason } : {}) }, { timeoutMs: 300_000 });
+  for (const e of r.events) printEvent(e);
+  process.stdout.write(`${r.kind} ${r.id}: ${r.result ?? r.phase} in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+  return r.result === 'completed' || r.result === 'rolled_back' ? ExitCode.Ok : ExitCode.Error;
 }
