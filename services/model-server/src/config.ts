@@ -7,17 +7,22 @@ import { formatZodError } from '../../../lib/zod-errors.js';
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-/** An integer from an environment string (or a number), within [min, max]. */
-const envInt = (min: number, max: number, fallback: number) =>
-  z.preprocess(
-    blankToUndefined,
-    z.coerce
-      .number({ error: (i) => `must be an integer (got ${JSON.stringify(i.input)})` })
-      .int({ error: (i) => `must be an integer (got ${JSON.stringify(i.input)})` })
-      .min(min, { error: `must be >= ${min}` })
-      .max(max, { error: `must be <= ${max}` })
-      .default(fallback),
-  );
+/** A number from an environment string (or a number), within [min, max]; messages quote what was given. */
+const envNumber = (opts: { min: number; max: number; fallback: number; integer: boolean; range: string }) =>
+  z.preprocess(blankToUndefined, z.union([z.string(), z.number()]).optional()).transform((v, ctx) => {
+    if (v === undefined) return opts.fallback;
+    const n = typeof v === 'number' ? v : /^\s*-?(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(v) ? Number(v) : NaN;
+    if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n))) {
+      ctx.addIssue({ code: 'custom', message: `must be ${opts.integer ? 'an integer' : 'a number'} (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    if (n < opts.min || n > opts.max) {
+      ctx.addIssue({ code: 'custom', message: `must be ${opts.range} (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    return n;
+  });
+const envInt = (min: number, max: number, fallback: number) => envNumber({ min, max, fallback, integer: true, range: `an integer from ${min} to ${max}` });
 
 const envBool = z.preprocess(
   blankToUndefined,
@@ -41,14 +46,7 @@ export const ServerEnv = z.object({
   GSG_BODY_LIMIT_BYTES: envInt(1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT_BYTES),
   /** Most texts coalesced into one ONNX run from concurrent requests (0 = one run per request). */
   GSG_BATCH_MAX_TEXTS: envInt(0, 10_000, 256),
-  GSG_FAULT_ERROR_RATE: z.preprocess(
-    blankToUndefined,
-    z.coerce
-      .number({ error: (i) => `must be a number between 0 and 1 (got ${JSON.stringify(i.input)})` })
-      .min(0, { error: 'must be between 0 and 1' })
-      .max(1, { error: 'must be between 0 and 1' })
-      .default(0),
-  ),
+  GSG_FAULT_ERROR_RATE: envNumber({ min: 0, max: 1, fallback: 0, integer: false, range: 'between 0 and 1' }),
   GSG_FAULT_LATENCY_MS: envInt(0, 600_000, 0),
   GSG_FAULT_FLIP: envBool,
 });

@@ -128,7 +128,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   };
 
   const logInternalError = (err: unknown, rid: string | undefined, route: string) => {
-    logger.error({ event: 'serving.internal_error', request_id: rid, route, err: { type: (err as Error)?.name, message: errorMessage(err), stack: (err as Error)?.stack } });
+    logger.error({ event: 'serving.internal_error', request_id: rid, route, err });
   };
 
   const sendError = (res: ServerResponse, err: unknown, rid: string, route: string): number => {
@@ -309,14 +309,18 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       load_ms: Math.round(loadSeconds * 1000),
       start_to_ready_ms: Math.round(startToReadySeconds * 1000),
     });
-    // Bring express in now that the start path is done, so the first /metrics scrape does not wait for it.
-    setImmediate(() => void loadApp().catch((err) => logInternalError(err, undefined, 'app')));
+    // Off the start path: open the explain graph and bring express in, so neither the first /predict/explain
+    // nor the first /metrics scrape waits for them.
+    setImmediate(() => {
+      p.explain([WARM_UP_TEXT], 3).catch((err) => logger.error({ event: 'serving.explain_unavailable', err }));
+      loadApp().catch((err) => logInternalError(err, undefined, 'app'));
+    });
     return { modelName: meta.model_name, version: meta.version, sha256, loadSeconds, startToReadySeconds };
   };
   const ready = load().catch(async (err: unknown) => {
     if (state === 'loading') {
       state = 'failed';
-      logger.error({ event: 'serving.load_failed', model_dir: config.modelDir, file: err instanceof GsgError ? err.context.file : undefined, err: { type: (err as Error)?.name, message: errorMessage(err) } });
+      logger.error({ event: 'serving.load_failed', model_dir: config.modelDir, file: err instanceof GsgError ? err.context.file : undefined, err });
       await closeListener();
     }
     throw err;
@@ -352,8 +356,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
 }
 
 /**
- * Answers one prediction and one explanation before the server says ready, so the first client request pays
- * no lazy initialisation and a model that loads but cannot predict never becomes ready.
+ * Answers one prediction before the server says ready, so the first client request pays no lazy initialisation
+ * and a model that loads but cannot predict never becomes ready. (The explain graph is warmed after ready.)
  */
 async function warmUp(model: ServingModel, predictor: Predictor, dir: string): Promise<void> {
   const file = `${dir.replace(/\/+$/, '')}/${MODEL_FILE}`;
@@ -364,7 +368,6 @@ async function warmUp(model: ServingModel, predictor: Predictor, dir: string): P
       throw new Error(`probabilities output is not [1, 2] values in [0, 1] (got ${Array.from(probs).slice(0, 4).join(', ')})`);
     }
     await predictor.predict([WARM_UP_TEXT]);
-    await predictor.explain([WARM_UP_TEXT], 3);
   } catch (err) {
     if (err instanceof ModelLoadError) throw err;
     throw new ModelLoadError(`${file}: warm-up prediction failed: ${errorMessage(err)}`, { file });

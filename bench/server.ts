@@ -1,0 +1,164 @@
+// `npm run bench:server`: starts the real model server (production entry, newest bundled model) as a child
+// process and drives it with autocannon at 16 connections: one text per request, then 100 texts per request,
+// bodies made from real val reviews (../shared when present, else a small built-in set). Prints requests/s,
+// p50, p99, the server's peak RSS under load and its start-to-ready time; wrk's figures too when wrk exists.
+// Never asserts: the targets are >= 4000 single req/s with p99 <= 10 ms, >= 250 batch-of-100 req/s,
+// RSS <= 120 MB, ready <= 0.5 s.
+import autocannon from 'autocannon';
+import { parse } from 'csv-parse/sync';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listVersionDirs } from '../models/artifact.js';
+import { bundledModelsDir, projectRoot } from '../lib/paths.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+
+/** Made-up reviews for machines without ../shared (the real val split is preferred). */
+const FALLBACK_REVIEWS = [
+  'Muy buen gimnasio, las instalaciones están limpias y los monitores siempre ayudan',
+  'El vestuario está sucio y las duchas no tienen agua caliente casi nunca',
+  'Buena relación calidad precio, aunque a las siete de la tarde está lleno',
+  'Las máquinas de cardio llevan semanas rotas y nadie las arregla',
+  'Clases colectivas geniales, sobre todo el spinning de los martes',
+  'El personal de recepción fue muy desagradable cuando pedí la baja',
+  'Amplio, luminoso y con mucho material de peso libre',
+  'Me cobraron dos veces la cuota y todavía espero la devolución',
+  'Horario muy amplio y buen ambiente entre los socios',
+  'La música demasiado alta y el aire acondicionado no funciona',
+];
+
+function loadReviews(): string[] {
+  const dir = process.env.GSG_DATA_DIR ?? join(projectRoot(), '..', 'shared', 'data', 'gym-reviews');
+  const file = join(dir, 'val.csv');
+  if (!existsSync(file)) {
+    console.log(`reviews: ${file} not found, using ${FALLBACK_REVIEWS.length} built-in reviews`);
+    return FALLBACK_REVIEWS;
+  }
+  const rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as { comment: string }[];
+  const texts = rows.map((r) => r.comment).filter((t) => t && t.trim() && Buffer.byteLength(t) <= 5120);
+  console.log(`reviews: ${texts.length} from ${file}`);
+  return texts;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, t0: number): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before ready`);
+    try {
+      const r = await fetch(`${url}/ready`);
+      if (r.status === 200) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Scenario {
+  name: string;
+  bodies: string[];
+}
+
+async function drive(url: string, pid: number, s: Scenario): Promise<void> {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  const result = await autocannon({
+    url: `${url}/predict`,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: s.bodies.map((body) => ({ method: 'POST', path: '/predict', headers: { 'content-type': 'application/json' }, body })),
+  });
+  clearInterval(sampler);
+  const bad = result.non2xx + result.errors + result.timeouts;
+  console.log(
+    `${s.name.padEnd(22)} autocannon: ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ` +
+      `max ${result.latency.max} ms  failed ${bad}  server RSS peak ${peak.toFixed(1)} MB`,
+  );
+}
+
+function wrk(url: string, s: Scenario, dir: string): void {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    // wrk --version exits 1 but prints; a missing binary throws ENOENT
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
+  const script = join(dir, `${s.name.replace(/\W+/g, '_')}.lua`);
+  const bodies = s.bodies.slice(0, 200).map((b) => `[==[${b}]==]`).join(',\n');
+  writeFileSync(
+    script,
+    `local bodies = {${bodies}}\nlocal i = 0\nwrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n` +
+      `request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, "/predict", nil, bodies[i])\nend\n`,
+  );
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+  const p50 = /50%\s+(\S+)/.exec(out)?.[1];
+  const p99 = /99%\s+(\S+)/.exec(out)?.[1];
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
+  console.log(`${s.name.padEnd(22)} wrk:        ${Number(rps).toFixed(0).padStart(6)} req/s  p50 ${p50}  p99 ${p99}  non-2xx ${non2xx}`);
+}
+
+async function main(): Promise<void> {
+  const versions = await listVersionDirs(bundledModelsDir());
+  const version = process.env.BENCH_MODEL ?? (versions.length ? join(bundledModelsDir(), versions.at(-1)!) : undefined);
+  if (!version) throw new Error(`no bundled model under ${bundledModelsDir()}`);
+  const reviews = loadReviews();
+  const single: Scenario = { name: 'single text', bodies: reviews.slice(0, 500).map((t) => JSON.stringify({ texts: [t] })) };
+  const batch: Scenario = {
+    name: 'batch of 100',
+    bodies: Array.from({ length: 20 }, (_, i) => JSON.stringify({ texts: Array.from({ length: 100 }, (_, j) => reviews[(i * 100 + j) % reviews.length]!) })),
+  };
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const entry = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
+  console.log(`server: node ${entry} (GSG_MODEL=${version}, LOG_LEVEL=${LOG_LEVEL}, logs discarded); ${CONNECTIONS} connections, ${DURATION_S} s per run; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, GSG_MODEL: version, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const tmp = mkdtempSync(join(tmpdir(), 'gsg-bench-'));
+  try {
+    const readyMs = await waitReady(url, child, t0);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const reported = /gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1];
+    console.log(`start to ready: ${readyMs.toFixed(0)} ms from spawn to first 200 on /ready (server reports ${reported ? (Number(reported) * 1000).toFixed(0) : '?'} ms); idle RSS ${rssMb(child.pid!).toFixed(1)} MB`);
+    for (const s of [single, batch]) {
+      // Warm the connections and the JIT so the first run is not measured cold.
+      await autocannon({ url: `${url}/predict`, connections: CONNECTIONS, duration: 2, requests: s.bodies.slice(0, 20).map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })) });
+      await drive(url, child.pid!, s);
+      wrk(url, s, tmp);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
