@@ -17,7 +17,7 @@ import { createFsStore } from './fs-store.js';
 import { Manifest, manifestDigest, parseManifest, scanFiles, type FileEntry } from './manifest.js';
 import { formatRef, parseRef } from './refs.js';
 import { ABSENT, parseStoreUrl, type RegistryStore } from './store.js';
-import { forEachLimited, transferVerified } from './transfer.js';
+import { forEachLimited, removeStalePartials, transferVerified } from './transfer.js';
 
 /** A version a ref resolved to. `source: 'directory'` for a plain directory ref (its manifest is computed). */
 export interface ResolvedVersion {
@@ -81,6 +81,9 @@ export interface RegistryOptions {
 
 const manifestKey = (name: string, version: string) => `models/${name}/versions/${version}.json`;
 const aliasKey = (name: string, alias: string) => `models/${name}/aliases/${alias}.json`;
+/** A cache download this old was left by a killed process (a live one renames or removes its own well before). */
+const STALE_PARTIAL_MS = 10 * 60_000;
+
 export const blobKey = (sha256: string) => `blobs/sha256/${sha256}`;
 const jsonBytes = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -244,13 +247,17 @@ export function createRegistry(store: RegistryStore, opts: RegistryOptions): Reg
     async listVersions(name) {
       validated(ModelName, name, 'name');
       const [versions, al] = await Promise.all([versionsOf(name), aliases(name)]);
-      const out: VersionSummary[] = [];
-      for (const version of versions) {
+      const manifests = new Map<string, Manifest>();
+      await forEachLimited(versions, 8, async (version) => {
         const manifest = await readManifest(name, version);
-        if (!manifest) continue;
-        out.push({ name, version, digest: manifestDigest(manifest.files), manifest, aliases: Object.keys(al).filter((a) => al[a] === version).sort() });
-      }
-      return out;
+        if (manifest) manifests.set(version, manifest);
+      });
+      return versions
+        .filter((v) => manifests.has(v))
+        .map((version) => {
+          const manifest = manifests.get(version)!;
+          return { name, version, digest: manifestDigest(manifest.files), manifest, aliases: Object.keys(al).filter((a) => al[a] === version).sort() };
+        });
     },
 
     async resolve(ref) {
@@ -272,6 +279,7 @@ export function createRegistry(store: RegistryStore, opts: RegistryOptions): Reg
       let cached = await cacheIntact(dir, r.manifest.files);
       if (!cached) {
         await rm(dir, { recursive: true, force: true }); // a damaged entry (or none)
+        await removeStalePartials(dir, STALE_PARTIAL_MS);
         await transferVerified(r.manifest.files, opener(r), dir, { existingIsFine: true });
       }
       log?.info({ event: 'registry.materialize', model_name: r.name, model_version: r.version, digest: r.digest, cached }, `materialized ${formatRef(r.name, r.version)}`);

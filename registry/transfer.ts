@@ -2,7 +2,7 @@
 // directory next to the destination, which is renamed into place only when every file matched its manifest entry.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -57,6 +57,18 @@ async function fetchVerified(open: OpenFile, rel: string, entry: FileEntry, to: 
   }
 }
 
+const partialPrefix = (dest: string) => `.${basename(dest)}.partial-`;
+
+/** Removes temporary directories of earlier transfers into `dest` that died (killed process) `olderThanMs` ago or more. */
+export async function removeStalePartials(dest: string, olderThanMs: number): Promise<void> {
+  const parent = dirname(dest);
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(partialPrefix(dest))) continue;
+    const st = await stat(join(parent, name)).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs >= olderThanMs) await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Writes every file of `files` into `dest` (which must not exist) through `open`, verified.
  * On any failure nothing is left at `dest` and the temporary directory is removed.
@@ -68,7 +80,7 @@ export async function transferVerified(files: Record<string, FileEntry>, open: O
     throw new BadInputError(`--to: ${dest} already exists (pull into a new directory)`, { dest });
   }
   await mkdir(dirname(dest), { recursive: true });
-  const tmp = join(dirname(dest), `.${basename(dest)}.partial-${randomBytes(6).toString('hex')}`);
+  const tmp = join(dirname(dest), `${partialPrefix(dest)}${randomBytes(6).toString('hex')}`);
   await mkdir(tmp);
   try {
     await forEachLimited(Object.keys(files), 4, (rel) => fetchVerified(open, rel, files[rel]!, join(tmp, ...rel.split('/'))));
