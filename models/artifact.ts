@@ -63,8 +63,12 @@ export const ModelMetadata = z.object({
   calibration: z.object({ method: z.literal('isotonic'), cv: z.number().int().min(2), ensemble: z.boolean() }),
   onnx: z.object({
     opset: z.number().int(),
+    /** ai.onnx.ml opset (LabelEncoder), when the graph uses it. */
+    ml_opset: z.number().int().optional(),
     input: z.literal('tokens'),
     outputs: z.object({ probabilities: z.literal('probabilities'), contributions: z.literal('contributions') }),
+    /** The graph computing `contributions` (model.onnx computes `probabilities`). */
+    explain_model: z.string().optional(),
   }),
   metrics: z.object({ val: EvalMetrics }).catchall(z.unknown()),
   files: z.record(z.string(), z.object({ sha256: Sha256, size: z.number().int().nonnegative() })),

@@ -1,0 +1,136 @@
+// A loaded model version ready to score: verifies the artifact, opens `model.onnx` in ONNX Runtime and turns
+// texts or token rows into P(negative)/P(positive). Explanations use the separate `explain.onnx` graph, opened on
+// first use so loading (and the server's cold start) pays only for the scoring graph.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { EXPLAIN_FILE, ExplainData, loadModelArtifact, MODEL_FILE, ModelLoadError, type ModelMetadata } from './artifact.js';
+import { createPreprocessor, type Preprocessor } from './preprocessing.js';
+import type { Explanation } from './scorer.js';
+import { formatZodError } from '../lib/zod-errors.js';
+
+export const EXPLAIN_MODEL_FILE = 'explain.onnx';
+export type { Explanation };
+
+export interface OnnxModelOptions {
+  /** ONNX Runtime intra-op threads per session (default 1: the server scales with concurrent requests instead). */
+  intraOpNumThreads?: number;
+  /** Open explain.onnx while loading instead of on the first explanation. */
+  eagerExplain?: boolean;
+}
+
+export interface OnnxModel {
+  readonly dir: string;
+  readonly metadata: ModelMetadata;
+  readonly preprocessor: Preprocessor;
+  /**
+   * Scores token rows (from `preprocessor.tokenize`). Returns the [N,2] `probabilities` buffer row-major:
+   * `out[2i]` = P(negative), `out[2i+1]` = P(positive) of row i. `negative` iff out[2i] ≥ metadata.threshold.
+   */
+  predictTokens(rows: readonly (readonly string[])[]): Promise<Float32Array>;
+  /** Same as predictTokens on raw texts (cleaned and tokenised here). */
+  predictTexts(texts: readonly string[]): Promise<Float32Array>;
+  /** Per row, the present features ranked by |importance| (contribution towards "positive"), at most topK. */
+  explainTokens(rows: readonly (readonly string[])[], topK: number): Promise<Explanation[][]>;
+  close(): Promise<void>;
+}
+
+/** P(negative) of row i of a `predictTokens` result. */
+export const pNegativeAt = (probs: Float32Array, i: number): number => probs[2 * i]!;
+
+/** The [N, T] string tensor of token rows: left-aligned, padded with "" (T ≥ 1). */
+export function tokensTensor(rows: readonly (readonly string[])[]): ort.Tensor {
+  let T = 1;
+  for (const r of rows) if (r.length > T) T = r.length;
+  const data: string[] = new Array(rows.length * T).fill('');
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    for (let t = 0; t < r.length; t++) data[i * T + t] = r[t]!;
+  }
+  return new ort.Tensor('string', data, [rows.length, T]);
+}
+
+/** Opens one graph of a model; a file ONNX Runtime rejects, or one without the expected input/output, is a ModelLoadError. */
+export async function openOnnxSession(file: string, opts: OnnxModelOptions, input: string, output: string): Promise<ort.InferenceSession> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(file, {
+      intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    throw new ModelLoadError(`${file}: ONNX Runtime cannot load it (${(err as Error).message.split('\n')[0]})`, { file });
+  }
+  if (!session.inputNames.includes(input) || !session.outputNames.includes(output)) {
+    await session.release();
+    throw new ModelLoadError(`${file}: not a gym-sentiment-guard model (inputs ${session.inputNames.join(',')}, outputs ${session.outputNames.join(',')}; expected ${input} -> ${output})`, { file });
+  }
+  return session;
+}
+
+/** Runs a `model.onnx` session: the [N,2] probabilities buffer of the token rows. */
+export async function runProbabilities(session: ort.InferenceSession, rows: readonly (readonly string[])[]): Promise<Float32Array> {
+  if (rows.length === 0) return new Float32Array(0);
+  const out = await session.run({ tokens: tokensTensor(rows) }, ['probabilities']);
+  return out.probabilities!.data as Float32Array;
+}
+
+async function readExplainData(dir: string): Promise<ExplainData> {
+  const file = join(dir, EXPLAIN_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ModelLoadError(`${file}: missing or not JSON (${(err as Error).message})`, { file });
+  }
+  const parsed = ExplainData.safeParse(raw);
+  if (!parsed.success) throw new ModelLoadError(`${file}: ${formatZodError(parsed.error)}`, { file });
+  return parsed.data;
+}
+
+export async function loadOnnxModel(dir: string, opts: OnnxModelOptions = {}): Promise<OnnxModel> {
+  const { metadata } = await loadModelArtifact(dir);
+  const preprocessor = createPreprocessor(metadata.preprocessing);
+  const session = await openOnnxSession(join(dir, MODEL_FILE), opts, 'tokens', 'probabilities');
+  let explainer: Promise<{ session: ort.InferenceSession; features: string[] }> | undefined;
+  const openExplainer = () =>
+    (explainer ??= (async () => {
+      const data = await readExplainData(dir);
+      const s = await openOnnxSession(join(dir, EXPLAIN_MODEL_FILE), opts, 'tokens', 'contributions');
+      return { session: s, features: data.features };
+    })());
+  if (opts.eagerExplain) await openExplainer();
+
+  const predictTokens = (rows: readonly (readonly string[])[]) => runProbabilities(session, rows);
+
+  return {
+    dir,
+    metadata,
+    preprocessor,
+    predictTokens,
+    predictTexts: (texts) => predictTokens(texts.map((t) => preprocessor.tokenize(t))),
+    async explainTokens(rows, topK) {
+      if (rows.length === 0) return [];
+      const { session: s, features } = await openExplainer();
+      const out = await s.run({ tokens: tokensTensor(rows) }, ['contributions']);
+      const values = out.contributions!.data as Float32Array;
+      const V = features.length;
+      return rows.map((_, i) => {
+        const found: Explanation[] = [];
+        for (let j = i * V, end = j + V; j < end; j++) {
+          const v = values[j]!;
+          if (v !== 0) found.push({ feature: features[j - i * V]!, importance: v });
+        }
+        found.sort((a, b) => Math.abs(b.importance) - Math.abs(a.importance) || (a.feature < b.feature ? -1 : 1));
+        return found.slice(0, topK);
+      });
+    },
+    async close() {
+      await session.release();
+      if (explainer) await (await explainer.catch(() => undefined))?.session.release();
+    },
+  };
+}
