@@ -84,7 +84,8 @@ alias
 program
   .command('build <ref>')
   .description('build the model-server image gsg-model-server:<name>-<version> for a version')
-  .option('--base-image <image>', 'base image (env GSG_BASE_IMAGE, default node:20-bookworm-slim)')
+  .option('--base-image <image>', 'build-stage base image (env GSG_BASE_IMAGE, default node:20-bookworm-slim; gsg-base/node:20-bookworm-slim = offline, built on demand)')
+  .option('--runtime-base-image <image>', 'runtime-stage base image (env GSG_RUNTIME_BASE_IMAGE; default gsg-base/node:20-runtime with the offline base, else the build-stage base)')
   .option('--no-cache', 'build without the layer cache')
   .option('--json', 'print the build record as JSON')
   .action((ref, opts) => runCommand('build', () => import('./commands/build.js'), { ...opts, ref }));

@@ -1,0 +1,86 @@
+// The Docker build context of a model-server image, chosen file by file: the Dockerfile, the lockfile and npm
+// config, the build script, exactly the sources the server bundle imports (esbuild's metafile), and one model
+// version at model/. Its digest identifies "this server code + this model", so an unchanged image is reused.
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { sha256File } from '../../models/artifact.js';
+import { GsgError } from '../../lib/errors.js';
+import type { TarEntry } from './tar.js';
+
+export const DOCKERFILE = 'services/model-server/Dockerfile';
+export const SERVER_ENTRY = 'services/model-server/src/main.ts';
+/** Files the Dockerfile copies besides the server sources (repository-relative). */
+const FIXED_FILES = ['package.json', 'package-lock.json', '.npmrc', 'scripts/build.mjs', 'infra/images/runtime-deps.mjs', DOCKERFILE];
+/** Where the Dockerfile's build stage copies sources from; a server import outside them would break the image. */
+const SOURCE_PATTERNS = [/^lib\/.+\.ts$/, /^models\/[^/]+\.ts$/, /^services\/model-server\/src\/.+\.ts$/];
+/** The model directory's path inside the context (the Dockerfile's MODEL_DIR default). */
+export const CONTEXT_MODEL_DIR = 'model';
+
+export interface BuildContext {
+  entries: TarEntry[];
+  /** sha256 over every entry's name, mode and content. */
+  digest: string;
+  /** Repository-relative files in the context (for the git revision's dirty check). */
+  sourceFiles: string[];
+}
+
+/** The repository-relative .ts files the server bundle is made of (node_modules excluded). */
+export async function serverSources(root: string): Promise<string[]> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [SERVER_ENTRY],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+    logLevel: 'silent',
+  });
+  const files = Object.keys(result.metafile.inputs)
+    .filter((f) => !f.includes('node_modules/'))
+    .map((f) => f.split(sep).join('/'))
+    .sort();
+  const outside = files.filter((f) => !SOURCE_PATTERNS.some((p) => p.test(f)));
+  if (outside.length) {
+    throw new GsgError(`image build: the server imports ${outside.join(', ')}, which ${DOCKERFILE} does not copy into the build stage`, { context: { files: outside } });
+  }
+  return files;
+}
+
+/** Context for one model version directory (its files go to model/). */
+export async function modelServerContext(root: string, modelDir: string): Promise<BuildContext> {
+  const sourceFiles = [...FIXED_FILES, ...(await serverSources(root))];
+  const entries: TarEntry[] = sourceFiles.map((f) => ({ type: 'file', name: f, source: join(root, f), mode: 0o644 }));
+  entries.push(...(await modelEntries(modelDir, CONTEXT_MODEL_DIR)));
+  return { entries, digest: await contextDigest(entries), sourceFiles };
+}
+
+/** Every file and directory of the model version (sorted, so the digest does not depend on readdir order). */
+async function modelEntries(dir: string, name: string): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [{ type: 'directory', name }];
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.isDirectory()) entries.push(...(await modelEntries(join(dir, e.name), `${name}/${e.name}`)));
+    else if (e.isFile()) entries.push({ type: 'file', name: `${name}/${e.name}`, source: join(dir, e.name), mode: 0o644 });
+  }
+  return entries;
+}
+
+async function contextDigest(entries: TarEntry[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const e of entries) {
+    hash.update(`${e.type} ${e.name} ${'mode' in e ? (e.mode ?? '') : ''}\n`);
+    if (e.type === 'file') hash.update('source' in e ? await sha256File(e.source) : createHash('sha256').update(e.content).digest('hex'));
+  }
+  return hash.digest('hex');
+}
+
+/** Size in bytes of the files a context sends (for the progress line). */
+export async function contextBytes(entries: TarEntry[]): Promise<number> {
+  let total = 0;
+  for (const e of entries) if (e.type === 'file') total += 'source' in e ? (await stat(e.source)).size : Buffer.byteLength(e.content);
+  return total;
+}
