@@ -64,6 +64,16 @@ export function describeRegistryContract(name: string, start: () => Promise<Stor
       expect((await registry.resolve(`${NAME}@2026-11-01.001`)).manifest).toEqual(before.manifest);
     });
 
+    it('lets exactly one of two concurrent pushes of the same version commit it', async () => {
+      const [a, b] = [await version('2026-11-12.001', { f1Neg: 0.5 }), await writeModelVersion(join(tmp, 'src-other', '2026-11-12.001'), { version: '2026-11-12.001', f1Neg: 0.6 })];
+      const results = await Promise.allSettled([registryOn(backend.client()).push(a.dir), registryOn(backend.client()).push(b.dir)]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+      const winner = results[0]!.status === 'fulfilled' ? 0.5 : 0.6;
+      const pulled = await registry.pull(`${NAME}@2026-11-12.001`, join(tmp, 'pulled', 'concurrent'));
+      expect(JSON.parse(await readFile(join(pulled.dir, 'metadata.json'), 'utf8')).metrics.val.negative.f1).toBe(winner);
+    });
+
     it('refuses metadata with a bad field, naming the field, and stores nothing', async () => {
       const store = counting(backend.client());
       const bad = await version('2026-11-20.001', { editMetadata: (m) => (m.threshold = 1.7) });

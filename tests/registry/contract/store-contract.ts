@@ -57,6 +57,15 @@ export function describeStoreContract(name: string, start: () => Promise<StoreBa
       expect((await store.read('cas/absent.json'))?.data.toString()).toBe('first');
     });
 
+    it('applies the precondition to large objects written from a file too', async () => {
+      const path = join(tmp, 'large.bin');
+      await writeFile(path, Buffer.alloc(300_000, 9));
+      await store.write('cas/large.bin', { path }, { ifGenerationMatch: '0' });
+      await writeFile(path, Buffer.alloc(300_000, 8));
+      await expect(store.write('cas/large.bin', { path }, { ifGenerationMatch: '0' })).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect((await buffer(await store.openRead('cas/large.bin')))[0]).toBe(9);
+    });
+
     it('replaces an object when ifGenerationMatch is its current generation, and refuses a stale generation', async () => {
       await store.write('cas/obj.json', Buffer.from('v1'));
       const g1 = (await store.read('cas/obj.json'))!.generation;
