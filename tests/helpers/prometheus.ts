@@ -65,6 +65,20 @@ const QueryData = z.discriminatedUnion('resultType', [
 export type QueryData = z.infer<typeof QueryData>;
 export type InstantSample = z.infer<typeof Sample>;
 
+/** The sample values of a query result as numbers (every point of a matrix), NaN/Inf included. */
+export function resultValues(data: QueryData): number[] {
+  switch (data.resultType) {
+    case 'vector':
+      return data.result.map((s) => Number(s.value[1]));
+    case 'matrix':
+      return data.result.flatMap((s) => s.values.map((v) => Number(v[1])));
+    case 'scalar':
+      return [Number(data.result[1])];
+    case 'string':
+      return [];
+  }
+}
+
 const Target = z.looseObject({ labels: z.record(z.string(), z.string()), health: z.string(), lastError: z.string(), scrapeUrl: z.string() });
 export type ActiveTarget = z.infer<typeof Target>;
 const Alert = z.looseObject({ labels: z.record(z.string(), z.string()), state: z.string(), value: z.string() });
@@ -297,6 +311,8 @@ export interface DashboardQuery {
   expr: string;
   /** As written in the dashboard. */
   raw: string;
+  /** Grafana runs it as a range query (time series panels) rather than only at the current instant. */
+  range: boolean;
 }
 
 export interface Dashboard {
@@ -381,7 +397,7 @@ export function dashboardQueries(opts: { dir?: string; values?: Record<string, s
     for (const p of allPanels(d)) {
       for (const t of p.targets ?? []) {
         if (!t.expr) continue;
-        queries.push({ dashboard: d.title, panel: p.title, refId: t.refId, raw: t.expr, expr: substituteVariables(t.expr, values) });
+        queries.push({ dashboard: d.title, panel: p.title, refId: t.refId, raw: t.expr, expr: substituteVariables(t.expr, values), range: t.range !== false && t.instant !== true });
       }
     }
   }
