@@ -8,10 +8,10 @@ import { BadRequestError, NotFoundError } from './errors.js';
 import type { RouterStateView } from './state.js';
 import type { Upstream, Weights } from './state.js';
 
-export function createAdminApi(control: RouterControl, opts: { adminToken: string | undefined }): express.Router {
+export function createAdminApi(control: RouterControl, opts: { adminToken: string | undefined; bodyLimitBytes?: number }): express.Router {
   const admin = express.Router();
   admin.use(adminAuth(opts.adminToken));
-  admin.use(express.json({ limit: '64kb' }));
+  admin.use(express.json({ limit: opts.bodyLimitBytes ?? 64 * 1024 }));
 
   const reply = (res: Response, view: RouterStateView) => {
     res.setHeader('etag', `"${view.generation}"`);

@@ -27,6 +27,8 @@ export interface Target {
   readonly version: string;
   readonly hostname: string;
   readonly port: number;
+  /** The Host header value (host:port as in the url). */
+  readonly host: string;
   readonly agent: Agent;
   readonly counts: CountEntry;
 }
@@ -97,9 +99,10 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
       version,
       hostname: u.hostname.replace(/^\[|\]$/g, ''),
       port: Number(u.port || 80),
+      host: u.host,
       // Idle sockets close after 30 s, well before the model server's 65 s keep-alive timeout, so the router never
       // reuses a socket the server is closing.
-      agent: new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo', timeout: 30_000 }),
+      agent: new Agent({ keepAlive: true, noDelay: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo', timeout: 30_000 }),
       counts: stats.entry(color, version),
     };
     return health.watch(color, { url, version });

@@ -98,10 +98,17 @@ export function createProxy(opts: ProxyOptions): Proxy {
     headers.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
     const res = ex.res;
     res.writeHead(status, headers);
+    let waitingForDrain = false;
     up.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) up.pause();
+      if (res.write(chunk) || waitingForDrain) return;
+      // Backpressure from a slow client: pause the upstream until the client catches up.
+      waitingForDrain = true;
+      up.pause();
+      res.once('drain', () => {
+        waitingForDrain = false;
+        up.resume();
+      });
     });
-    res.on('drain', () => up.resume());
     up.on('end', () => {
       res.end();
       finish(ex, target.counts, status, true);
@@ -147,12 +154,13 @@ export function createProxy(opts: ProxyOptions): Proxy {
     const target = targets[color]!;
     ex.target = target;
     const incoming = ex.req.headers;
-    const headers: Record<string, string | number> = { 'x-request-id': ex.requestId };
+    // A flat header list (like rawHeaders) skips http's per-header setHeader validation; Host is ours to add then.
+    const headers: string[] = ['host', target.host, 'x-request-id', ex.requestId];
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const v = incoming[name];
-      if (v !== undefined) headers[name] = v;
+      if (v !== undefined) headers.push(name, v);
     }
-    if (ex.body.length > 0 || ex.req.method === 'POST') headers['content-length'] = ex.body.length;
+    if (ex.body.length > 0 || ex.req.method === 'POST') headers.push('content-length', String(ex.body.length));
     const upstream = request({ agent: target.agent, hostname: target.hostname, port: target.port, method: ex.req.method, path: ex.req.url, headers });
     ex.upstream = upstream;
     upstream.on('response', (up) => onResponse(ex, target, up));

@@ -24,6 +24,8 @@ export interface RouterOptions {
   logger: Logger;
   /** Bearer token for /admin; undefined = admin API on loopback only (a warning is logged). */
   adminToken?: string;
+  /** JSON body limit of the admin API (default 64 KiB; the platform raises it for rollout requests carrying golden sets). */
+  adminBodyLimitBytes?: number;
   bodyLimitBytes?: number;
   /** 504 after this long without a complete upstream response (default 30 s). */
   upstreamTimeoutMs?: number;
@@ -91,7 +93,7 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
     res.setHeader('content-type', registry.contentType);
     res.end(await registry.metrics());
   });
-  const admin = createAdminApi(control, { adminToken: opts.adminToken });
+  const admin = createAdminApi(control, { adminToken: opts.adminToken, bodyLimitBytes: opts.adminBodyLimitBytes });
   app.use('/admin', admin);
   if (opts.adminToken === undefined) {
     log.warn({ event: 'router.admin_loopback_only' }, 'no GSG_ADMIN_TOKEN: the admin API answers loopback clients only');
