@@ -38,6 +38,8 @@ export const PlatformConfig = z.object({
   blueUrl: z.string().url().optional(),
   dockerNetwork: z.string().default('gsg'),
   dockerUrlMode: z.enum(['published', 'network']).default('published'),
+  /** The DockerRuntime's owner label (gsg.managed-by) and container-name prefix: one per platform sharing an engine. */
+  dockerOwner: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected lowercase letters, digits, ".", "_" or "-"').default('gsg'),
   targetsDir: z.string().min(1),
   graceMs: z.coerce.number().int().nonnegative().default(10_000),
 });
@@ -55,11 +57,12 @@ export function platformConfigFrom(flags: { port?: unknown; host?: unknown; runt
     blueUrl: env.GSG_BLUE_URL || undefined,
     dockerNetwork: env.GSG_DOCKER_NETWORK || undefined,
     dockerUrlMode: env.GSG_DOCKER_URL_MODE || undefined,
+    dockerOwner: env.GSG_DOCKER_OWNER || undefined,
     targetsDir: targetsDir(env),
     graceMs: env.GSG_GRACE_MS || undefined,
   });
   if (!parsed.success) {
-    const names: Record<string, string> = { port: '--port/GSG_PORT', host: '--host/GSG_HOST', runtime: '--runtime/GSG_RUNTIME', adminToken: 'GSG_ADMIN_TOKEN', blueUrl: 'GSG_BLUE_URL', dockerUrlMode: 'GSG_DOCKER_URL_MODE', graceMs: 'GSG_GRACE_MS' };
+    const names: Record<string, string> = { port: '--port/GSG_PORT', host: '--host/GSG_HOST', runtime: '--runtime/GSG_RUNTIME', adminToken: 'GSG_ADMIN_TOKEN', blueUrl: 'GSG_BLUE_URL', dockerUrlMode: 'GSG_DOCKER_URL_MODE', dockerOwner: 'GSG_DOCKER_OWNER', graceMs: 'GSG_GRACE_MS' };
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? '');
     throw new BadInputError(`${names[field] ?? field}: ${issue.message}`);
@@ -148,6 +151,8 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
     state: fileStateStore(join(platformDir(cfg.home), 'router.json')),
     logger: log,
     adminToken: token,
+    // POST /admin/rollouts carries the golden set (up to 20,000 labelled reviews).
+    adminBodyLimitBytes: 32 * 1024 * 1024,
     metricsRegistry,
     graceMs: cfg.graceMs,
   });
@@ -156,7 +161,7 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
   const runtimeFactories: Record<RuntimeKind, () => Promise<Runtime>> = {
     process: async () => new (await import('../runtimes/process-runtime.js')).ProcessRuntime({ stateFile: join(platformDir(cfg.home), 'runtime.json'), logger: log, graceMs: cfg.graceMs }),
     docker: async () =>
-      new (await import('../runtimes/docker-runtime.js')).DockerRuntime({ network: cfg.dockerNetwork, urlMode: cfg.dockerUrlMode, logger: log, graceMs: cfg.graceMs }),
+      new (await import('../runtimes/docker-runtime.js')).DockerRuntime({ network: cfg.dockerNetwork, urlMode: cfg.dockerUrlMode, owner: cfg.dockerOwner, logger: log, graceMs: cfg.graceMs }),
   };
   const ensureRuntime = async (kind: RuntimeKind) => {
     let rt = runtimes.get(kind);
