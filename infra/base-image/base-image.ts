@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectDocker, DockerError, followProgress, imageExists, type Docker } from '../images/docker.js';
+import { withFileLock } from '../images/file-lock.js';
 import { packTar } from '../images/tar.js';
 import { importChanges, rootfsEntries, type BaseVariant, type HostRuntime } from './rootfs.js';
 
@@ -89,8 +90,17 @@ function splitTag(tag: string): [string, string] {
   return i > tag.lastIndexOf('/') ? [tag.slice(0, i), tag.slice(i + 1)] : [tag, 'latest'];
 }
 
-/** Builds (or reuses) one variant's base image. */
+/**
+ * Builds (or reuses) one variant's base image. One import at a time on this machine: a second concurrent caller
+ * waits and then reuses the image (re-importing would change its id and invalidate every build cached on it).
+ */
 export async function ensureBaseImage(variant: BaseVariant, opts: BaseImageOptions = {}): Promise<BaseImage> {
+  return withFileLock(join(tmpdir(), 'gsg-base-image.lock'), () => ensureUnlocked(variant, opts), {
+    onWait: (pid) => opts.onLine?.(`waiting for another base image build (pid ${pid}) to finish`),
+  });
+}
+
+async function ensureUnlocked(variant: BaseVariant, opts: BaseImageOptions): Promise<BaseImage> {
   const docker = opts.docker ?? connectDocker();
   const tag = opts.tags?.[variant] ?? BASE_IMAGE_TAGS[variant];
   const onLine = opts.onLine ?? (() => {});

@@ -1,8 +1,11 @@
 // A small real HTTP server that answers like the model server (/health, /ready, /model/info, /predict,
 // /predict/explain with a model_version), with switches for the failures the router must handle: not ready,
-// slow answers, chosen status codes, connections reset before any response byte, and sudden death.
+// slow answers, chosen status codes, connections reset before any response byte, and sudden death — in-process,
+// or as its own process (spawnFakeModelServer) for SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 
 export interface FakeModelServer {
   readonly url: string;
@@ -98,4 +101,48 @@ export async function startFakeModelServer(opts: { version: string; ready?: bool
   fake.kill = () => stop(true);
   fake.close = () => stop(false);
   return fake;
+}
+
+/** The same kind of upstream as its own process (for SIGKILL tests): answers /ready and predictions with its version. */
+const PROCESS_SCRIPT = `
+const http = require('node:http');
+const version = process.env.FAKE_VERSION;
+const server = http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    let status = 200, body;
+    if (req.url === '/ready' || req.url === '/health') body = { status: 'ready', model_loaded: true, model_version: version };
+    else if (req.url === '/model/info') body = { model_name: 'sentiment-logreg', version };
+    else if (req.method === 'POST' && req.url.startsWith('/predict')) {
+      try { body = JSON.parse(Buffer.concat(chunks).toString()).texts.map(() => ({ sentiment: 'positive', confidence: 0.9, model_version: version })); }
+      catch { status = 400; body = { detail: 'Invalid JSON body' }; }
+    } else { status = 404; body = { detail: 'Not Found' }; }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ event: 'serving.ready', url: 'http://127.0.0.1:' + server.address().port }) + '\\n'));
+`;
+
+export interface FakeModelServerProcess {
+  readonly url: string;
+  readonly version: string;
+  readonly child: ChildProcess;
+  /** Ends the process (SIGKILL by default) and waits for it. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnFakeModelServer(version: string): Promise<FakeModelServerProcess> {
+  const child = spawn(process.execPath, ['-e', PROCESS_SCRIPT], { env: { ...process.env, FAKE_VERSION: version }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ url: (JSON.parse(line) as { url: string }).url, version, child, stop }));
+    void exited.then(() => reject(new Error('fake model server process exited before listening')));
+  });
 }

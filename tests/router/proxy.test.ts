@@ -2,7 +2,7 @@
 // stickiness, health, pass-through of upstream errors, body limit, retry, 502/503/504.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
-import { call, predict, startRouter, until, type RouterUnderTest } from './harness.js';
+import { call, predict, startLoad, startRouter, until, type RouterUnderTest } from './harness.js';
 
 let blue: FakeModelServer;
 let green: FakeModelServer;
@@ -25,16 +25,10 @@ afterEach(async () => {
 
 describe('weighted traffic', () => {
   it('splits 2,000 predictions 90/10 within ±3%', async () => {
-    const served = { blue: 0, green: 0 };
-    for (let batch = 0; batch < 40; batch++) {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => predict(rt.url)));
-      for (const a of answers) {
-        expect(a.status).toBe(200);
-        served[a.headers.get('x-served-by') as 'blue' | 'green']++;
-      }
-    }
-    expect(Math.abs(served.green / 2000 - 0.1)).toBeLessThanOrEqual(0.03);
-    expect(served.blue + served.green).toBe(2000);
+    const { failures, served } = await startLoad(rt.url, { total: 2000 }).done;
+    expect(failures).toEqual([]);
+    expect(served.blue! + served.green!).toBe(2000);
+    expect(Math.abs(served.green! / 2000 - 0.1)).toBeLessThanOrEqual(0.03);
     expect(blue.predictions + green.predictions).toBe(2000);
   });
 
