@@ -11,7 +11,7 @@ import { projectRoot } from '../../lib/paths.js';
 import { artifactSha256, loadModelArtifact } from '../../models/artifact.js';
 import { BASE_IMAGE_TAGS, ensureBaseImages } from '../base-image/base-image.js';
 import { readBuildRecords, writeBuildRecord, type BuildRecord } from './build-record.js';
-import { DOCKERFILE, modelServerContext } from './context.js';
+import { DOCKERFILE, modelServerContext, type BuildContext } from './context.js';
 import { withFileLock } from './file-lock.js';
 import { connectDocker, DockerError, followProgress, imageExists, type Docker } from './docker.js';
 import { packTar } from './tar.js';
@@ -20,7 +20,8 @@ const run = promisify(execFile);
 
 export const IMAGE_REPO = 'gsg-model-server';
 export const OFFICIAL_BASE_IMAGE = 'node:20-bookworm-slim';
-const BUILD_KEY_LABEL = 'gsg.build.key';
+/** Label carrying the build key: an image with the key a build would have is reused instead of rebuilt. */
+export const BUILD_KEY_LABEL = 'gsg.build.key';
 
 export function imageRef(modelName: string, version: string): string {
   return `${IMAGE_REPO}:${modelName}-${version}`;
@@ -52,7 +53,8 @@ export function resolveBaseImages(opts: Pick<BuildImageOptions, 'baseImage' | 'r
   return { baseImage, runtimeBaseImage };
 }
 
-async function gitRevision(root: string, files: string[]): Promise<string> {
+/** The git commit of `root` (suffix -dirty when any of `files` differs from it), or "unknown" outside a checkout. */
+export async function gitRevision(root: string, files: string[]): Promise<string> {
   try {
     const head = (await run('git', ['-C', root, 'rev-parse', 'HEAD'])).stdout.trim();
     const dirty = (await run('git', ['-C', root, 'status', '--porcelain', '--', ...files])).stdout.trim();
@@ -62,7 +64,8 @@ async function gitRevision(root: string, files: string[]): Promise<string> {
   }
 }
 
-async function packageInfo(root: string): Promise<{ license: string; source: string }> {
+/** License and source URL for the OCI labels, from package.json (else the git remote). */
+export async function packageInfo(root: string): Promise<{ license: string; source: string }> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { license?: string; repository?: string | { url?: string } };
   let source = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? '');
   if (!source) source = await run('git', ['-C', root, 'remote', 'get-url', 'origin']).then((r) => r.stdout.trim(), () => '');
@@ -70,9 +73,69 @@ async function packageInfo(root: string): Promise<{ license: string; source: str
 }
 
 /** Base images must exist locally: gsg-base ones are built offline on demand, others must be pullable. */
-async function ensureBases(docker: Docker, images: string[], onLine: (l: string) => void): Promise<string[]> {
+export async function ensureBases(docker: Docker, images: string[], onLine: (l: string) => void): Promise<string[]> {
   if (images.some((i) => Object.values(BASE_IMAGE_TAGS).includes(i))) await ensureBaseImages({ docker, onLine });
   return Promise.all(images.map(async (i) => (await imageExists(docker, i))?.Id ?? i));
+}
+
+/** sha256 over the context digest and the base image ids: changes with any source, model or base image. */
+export function buildKeyOf(contextDigest: string, baseImageIds: string[]): string {
+  return createHash('sha256').update([contextDigest, ...baseImageIds].join('\n')).digest('hex');
+}
+
+/** Build args every gsg image takes: base images, OCI created/revision/source/licenses, context digest. */
+export async function commonBuildArgs(root: string, context: BuildContext, bases: { baseImage: string; runtimeBaseImage: string }): Promise<Record<string, string>> {
+  const { license, source } = await packageInfo(root);
+  return {
+    BASE_IMAGE: bases.baseImage,
+    RUNTIME_BASE_IMAGE: bases.runtimeBaseImage,
+    CREATED: new Date().toISOString(),
+    REVISION: await gitRevision(root, context.sourceFiles),
+    SOURCE: source,
+    LICENSES: license,
+    CONTEXT_DIGEST: context.digest,
+  };
+}
+
+export interface DockerBuildSpec {
+  context: BuildContext;
+  tag: string;
+  /** Dockerfile path inside the context. */
+  dockerfile: string;
+  buildargs: Record<string, string>;
+  buildKey: string;
+  noCache?: boolean;
+  onLine: (line: string) => void;
+}
+
+/**
+ * One classic-builder build of a context (host network, so `npm ci` reaches the registry), labelled with its build
+ * key, progress lines streamed to onLine. Returns the built image; DockerError naming the tag when a step fails.
+ */
+export async function dockerBuild(docker: Docker, spec: DockerBuildSpec): Promise<Docker.ImageInspectInfo> {
+  const { tag } = spec;
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.buildImage(packTar(spec.context.entries), {
+      t: tag,
+      dockerfile: spec.dockerfile,
+      buildargs: spec.buildargs,
+      labels: { [BUILD_KEY_LABEL]: spec.buildKey },
+      networkmode: 'host',
+      nocache: spec.noCache ?? false,
+      rm: true,
+      forcerm: true,
+      version: '1',
+    });
+  } catch (err) {
+    throw new DockerError(`docker build ${tag}: ${(err as Error).message}`, { image: tag }, err);
+  }
+  await followProgress(docker, stream, spec.onLine).catch((err: unknown) => {
+    throw new DockerError(`docker build ${tag} failed: ${(err as Error).message}`, { image: tag }, err);
+  });
+  const info = await imageExists(docker, tag);
+  if (!info) throw new DockerError(`docker build ${tag}: finished but the image does not exist`, { image: tag });
+  return info;
 }
 
 /**
@@ -96,49 +159,22 @@ async function buildUnlocked(modelDir: string, opts: BuildImageOptions, onLine: 
   const tag = imageRef(metadata.model_name, metadata.version);
   const baseIds = await ensureBases(docker, [baseImage, runtimeBaseImage], onLine);
   const context = await modelServerContext(root, modelDir);
-  const buildKey = createHash('sha256').update([context.digest, ...baseIds].join('\n')).digest('hex');
+  const buildKey = buildKeyOf(context.digest, baseIds);
 
-  const existing = await imageExists(docker, tag);
-  const reuse = (opts.reuse ?? true) && !opts.noCache && existing?.Config?.Labels?.[BUILD_KEY_LABEL] === buildKey;
+  let info = await imageExists(docker, tag);
+  const reuse = !!info && (opts.reuse ?? true) && !opts.noCache && info.Config?.Labels?.[BUILD_KEY_LABEL] === buildKey;
   if (reuse) onLine(`${tag} is up to date (build key ${buildKey.slice(0, 12)})`);
   else {
-    const { license, source } = await packageInfo(root);
-    const createdAt = new Date().toISOString();
     const buildargs: Record<string, string> = {
-      BASE_IMAGE: baseImage,
-      RUNTIME_BASE_IMAGE: runtimeBaseImage,
+      ...(await commonBuildArgs(root, context, { baseImage, runtimeBaseImage })),
       MODEL_NAME: metadata.model_name,
       MODEL_VERSION: metadata.version,
       MODEL_SHA256: artifactSha256(metadata),
-      CREATED: createdAt,
-      REVISION: await gitRevision(root, context.sourceFiles),
-      SOURCE: source,
-      LICENSES: license,
-      CONTEXT_DIGEST: context.digest,
     };
     onLine(`building ${tag} from ${modelDir} (base ${baseImage}, runtime base ${runtimeBaseImage})`);
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await docker.buildImage(packTar(context.entries), {
-        t: tag,
-        dockerfile: DOCKERFILE,
-        buildargs,
-        labels: { [BUILD_KEY_LABEL]: buildKey },
-        networkmode: 'host',
-        nocache: opts.noCache ?? false,
-        rm: true,
-        forcerm: true,
-        version: '1',
-      });
-    } catch (err) {
-      throw new DockerError(`docker build ${tag}: ${(err as Error).message}`, { image: tag }, err);
-    }
-    await followProgress(docker, stream, onLine).catch((err: unknown) => {
-      throw new DockerError(`docker build ${tag} failed: ${(err as Error).message}`, { image: tag }, err);
-    });
+    info = await dockerBuild(docker, { context, tag, dockerfile: DOCKERFILE, buildargs, buildKey, noCache: opts.noCache, onLine });
   }
-  const info = await imageExists(docker, tag);
-  if (!info) throw new DockerError(`docker build ${tag}: finished but the image does not exist`, { image: tag });
+  if (!info) throw new DockerError(`${tag}: image missing`, { image: tag });
   const record: BuildRecord = {
     image: tag,
     imageId: info.Id,
