@@ -71,11 +71,55 @@ export async function openOnnxSession(file: string, opts: OnnxModelOptions, inpu
   return session;
 }
 
-/** Runs a `model.onnx` session: the [N,2] probabilities buffer of the token rows. */
+/** Fixed cost of one session.run in padded token positions (measured order of magnitude). */
+const RUN_COST_POSITIONS = 128;
+const MAX_CHUNK_ROWS = 512;
+
+/**
+ * Splits rows into runs so that padding to the longest row of a run does not dominate: rows sorted by length,
+ * cut where the padded positions saved outweigh the cost of another run (dynamic programming over the sorted
+ * lengths). Returns groups of row indices; one group when the rows have similar lengths.
+ */
+export function planRuns(lengths: readonly number[]): number[][] {
+  const n = lengths.length;
+  if (n <= 1) return n ? [[0]] : [];
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[a]! - lengths[b]!);
+  const len = order.map((i) => Math.max(1, lengths[i]!));
+  const best = new Float64Array(n + 1);
+  const cut = new Int32Array(n + 1);
+  for (let j = 1; j <= n; j++) {
+    best[j] = Infinity;
+    for (let i = Math.max(0, j - MAX_CHUNK_ROWS); i < j; i++) {
+      const cost = best[i] + RUN_COST_POSITIONS + (j - i) * len[j - 1]!;
+      if (cost < best[j]) {
+        best[j] = cost;
+        cut[j] = i;
+      }
+    }
+  }
+  const runs: number[][] = [];
+  for (let j = n; j > 0; j = cut[j]) runs.unshift(order.slice(cut[j], j));
+  return runs;
+}
+
+/** Runs a `model.onnx` session: the [N,2] probabilities buffer of the token rows (row order preserved). */
 export async function runProbabilities(session: ort.InferenceSession, rows: readonly (readonly string[])[]): Promise<Float32Array> {
   if (rows.length === 0) return new Float32Array(0);
-  const out = await session.run({ tokens: tokensTensor(rows) }, ['probabilities']);
-  return out.probabilities!.data as Float32Array;
+  const runs = planRuns(rows.map((r) => r.length));
+  if (runs.length === 1) {
+    const out = await session.run({ tokens: tokensTensor(rows) }, ['probabilities']);
+    return out.probabilities!.data as Float32Array;
+  }
+  const result = new Float32Array(rows.length * 2);
+  for (const run of runs) {
+    const out = await session.run({ tokens: tokensTensor(run.map((i) => rows[i]!)) }, ['probabilities']);
+    const probs = out.probabilities!.data as Float32Array;
+    run.forEach((i, k) => {
+      result[2 * i] = probs[2 * k]!;
+      result[2 * i + 1] = probs[2 * k + 1]!;
+    });
+  }
+  return result;
 }
 
 async function readExplainData(dir: string): Promise<ExplainData> {

@@ -1,6 +1,7 @@
 // The subset of onnx.proto (ONNX IR, https://github.com/onnx/onnx/blob/main/onnx/onnx.proto3) this project writes
 // and reads, as protobufjs types. Field numbers are ONNX's; protobufjs encodes fields in declaration order, so
-// the same message always gives the same bytes.
+// the same message always gives the same bytes. AttributeProto.s/strings are `bytes` in ONNX and `string` here:
+// the wire format is the same (length-delimited), and UTF-8 text is all this project stores in them.
 import protobuf from 'protobufjs';
 
 export const ONNX_PROTO = `
@@ -15,11 +16,11 @@ message AttributeProto {
   string name = 1;
   float f = 2;
   int64 i = 3;
-  bytes s = 4;
+  string s = 4;
   TensorProto t = 5;
   repeated float floats = 7;
   repeated int64 ints = 8;
-  repeated bytes strings = 9;
+  repeated string strings = 9;
   AttributeType type = 20;
 }
 
@@ -104,7 +105,7 @@ message OperatorSetIdProto {
 `;
 
 /** ONNX TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
+export const DataType = { FLOAT: 1, INT64: 7, STRING: 8, BOOL: 9, DOUBLE: 11 } as const;
 /** ONNX AttributeProto.AttributeType values used here. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
@@ -121,11 +122,11 @@ export interface OnnxAttribute {
   type: number;
   f?: number;
   i?: number;
-  s?: Uint8Array;
+  s?: string;
   t?: OnnxTensor;
   floats?: number[];
   ints?: number[];
-  strings?: Uint8Array[];
+  strings?: string[];
 }
 
 export interface OnnxTensor {
@@ -161,9 +162,9 @@ export interface OnnxModel {
   metadata_props?: { key: string; value: string }[];
 }
 
+/** Encodes a plain model object (fields already of their wire types: numbers, strings, Uint8Array). */
 export function encodeModel(model: OnnxModel): Uint8Array {
-  const type = modelProto();
-  return type.encode(type.fromObject(model)).finish();
+  return modelProto().encode(model).finish();
 }
 
 /** Decodes a ModelProto; int64 fields become numbers, bytes stay Uint8Array. */
