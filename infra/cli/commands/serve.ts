@@ -2,9 +2,8 @@
 // then runs the same server as the model-server process entry, in this process, until SIGTERM/SIGINT.
 import { z } from 'zod';
 import { BadInputError } from '../../../lib/errors.js';
-import { createLogger } from '../../../lib/log.js';
 import { resolveModelDir } from '../../../registry/resolve-model.js';
-import { drainOnSignals, loadServerConfig, startServer } from '../../../services/model-server/src/main.js';
+import { createServerLogger, drainOnSignals, loadServerConfig, startServer } from '../../../services/model-server/src/main.js';
 import { parseOptions } from '../options.js';
 
 const ServeOptions = z.object({
@@ -19,7 +18,7 @@ export async function run(opts: Record<string, unknown>): Promise<number> {
   if (!ref) throw new BadInputError('--model: required (a model directory or a registry ref such as sentiment-logreg:production; or set GSG_MODEL)');
   const resolved = await resolveModelDir(ref);
   const config = loadServerConfig(process.env, { GSG_MODEL: resolved.dir, PORT: o.port?.toString(), HOST: o.host });
-  const logger = createLogger({ name: 'model-server', level: config.logLevel });
+  const logger = createServerLogger(config.logLevel);
   const handle = await startServer(config, { logger });
   const exitCode = drainOnSignals(handle, logger);
   await handle.ready; // a load failure throws: runCommand prints it and exits with its code

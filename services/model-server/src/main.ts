@@ -6,14 +6,15 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, GsgError } from '../../../lib/errors.js';
 import { ExitCode } from '../../../lib/exit-codes.js';
-import { createLogger } from '../../../lib/log.js';
 import { loadServerConfig } from './config.js';
+import { createServerLogger } from './server-logger.js';
 import { startServer } from './server.js';
 import { drainOnSignals } from './shutdown-signals.js';
 
 export { loadServerConfig, type ServerConfig } from './config.js';
 export { startServer, type ServerDeps, type ServerHandle, type ReadyInfo } from './server.js';
 export { drainOnSignals } from './shutdown-signals.js';
+export { createServerLogger } from './server-logger.js';
 
 function fail(err: unknown): never {
   process.stderr.write(`model-server: ${errorMessage(err)}\n`);
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(err);
   }
-  const logger = createLogger({ name: 'model-server', level: config.logLevel });
+  const logger = createServerLogger(config.logLevel);
   const handle = await startServer(config, { logger }).catch(fail);
   const exitCode = drainOnSignals(handle, logger);
   try {

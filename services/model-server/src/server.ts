@@ -309,12 +309,9 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       load_ms: Math.round(loadSeconds * 1000),
       start_to_ready_ms: Math.round(startToReadySeconds * 1000),
     });
-    // Off the start path: open the explain graph and bring express in, so neither the first /predict/explain
-    // nor the first /metrics scrape waits for them.
-    setImmediate(() => {
-      p.explain([WARM_UP_TEXT], 3).catch((err) => logger.error({ event: 'serving.explain_unavailable', err }));
-      loadApp().catch((err) => logInternalError(err, undefined, 'app'));
-    });
+    // Off the start path: bring express in, so the first /metrics scrape does not wait for it. (The explain graph
+    // is opened by the first /predict/explain: it costs ~30 MB that a server only predicting never needs.)
+    setImmediate(() => void loadApp().catch((err) => logInternalError(err, undefined, 'app')));
     return { modelName: meta.model_name, version: meta.version, sha256, loadSeconds, startToReadySeconds };
   };
   const ready = load().catch(async (err: unknown) => {
@@ -357,7 +354,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
 
 /**
  * Answers one prediction before the server says ready, so the first client request pays no lazy initialisation
- * and a model that loads but cannot predict never becomes ready. (The explain graph is warmed after ready.)
+ * and a model that loads but cannot predict never becomes ready. (The explain graph opens on first use.)
  */
 async function warmUp(model: ServingModel, predictor: Predictor, dir: string): Promise<void> {
   const file = `${dir.replace(/\/+$/, '')}/${MODEL_FILE}`;
