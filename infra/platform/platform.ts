@@ -200,7 +200,18 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
   };
 
   const controller = createRolloutController({
-    traffic: router,
+    // targets.json lists the colors the router points at: rewrite it once an upstream change is applied (the
+    // runtime's instancesChanged fires before the controller points the router at a new instance).
+    traffic: {
+      getState: () => router.getState(),
+      setWeights: (weights, o) => router.setWeights(weights, o),
+      setUpstream: async (color, upstream, o) => {
+        const view = await router.setUpstream(color, upstream, o);
+        void writeTargets();
+        return view;
+      },
+      stats: () => router.stats(),
+    },
     routerUrl: () => url,
     registry,
     store: fileRolloutStore(platformDir(cfg.home)),

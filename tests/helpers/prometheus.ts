@@ -418,3 +418,20 @@ export function variableQueries(opts: { dir?: string } = {}): { dashboard: strin
   }
   return out;
 }
+
+/**
+ * Runs a dashboard query the way Grafana does (instant, plus a range query over the last `rangeSeconds` for
+ * time-series panels) and returns, per run, why it has no usable data — an empty list when every run returned at
+ * least one finite value. Throws PrometheusQueryError when Prometheus rejects the query (it does not parse).
+ */
+export async function missingQueryData(prom: PrometheusClient, q: Pick<DashboardQuery, 'expr' | 'range'>, rangeSeconds = 10): Promise<string[]> {
+  const now = Date.now() / 1000;
+  const runs = [await prom.query(q.expr), ...(q.range ? [await prom.queryRange(q.expr, { start: now - rangeSeconds, end: now, step: 1 })] : [])];
+  const problems: string[] = [];
+  for (const data of runs) {
+    const values = resultValues(data);
+    if (values.length === 0) problems.push(`no ${data.resultType} data for ${q.expr}`);
+    else if (!values.some(Number.isFinite)) problems.push(`only NaN/Inf (${data.resultType}) for ${q.expr}: ${values.join(', ')}`);
+  }
+  return problems;
+}
