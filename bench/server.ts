@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { listVersionDirs } from '../models/artifact.js';
 import { bundledModelsDir, projectRoot } from '../lib/paths.js';
 
@@ -116,11 +117,37 @@ function wrk(url: string, s: Scenario, dir: string): void {
   );
   const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-  const p50 = /50%\s+(\S+)/.exec(out)?.[1];
-  const p99 = /99%\s+(\S+)/.exec(out)?.[1];
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
   console.log(`${s.name.padEnd(22)} wrk:        ${Number(rps).toFixed(0).padStart(6)} req/s  p50 ${p50}  p99 ${p99}  non-2xx ${non2xx}`);
 }
+
+/** Spawn-to-first-200-on-/ready of a server entry, `runs` times; also the server's own start_to_ready figure. */
+async function measureReady(entry: string, modelDir: string, runs: number): Promise<{ spawnMs: number[]; reportedMs: number[] }> {
+  const spawnMs: number[] = [];
+  const reportedMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [entry], { env: { ...process.env, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    try {
+      spawnMs.push(await waitReady(url, child, t0));
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      reportedMs.push(Number(/gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1]) * 1000);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  return { spawnMs, reportedMs };
+}
+
+const summary = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `min ${s[0]!.toFixed(0)} ms, median ${s[Math.floor(s.length / 2)]!.toFixed(0)} ms`;
+};
 
 async function main(): Promise<void> {
   const versions = await listVersionDirs(bundledModelsDir());
@@ -137,22 +164,33 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   const entry = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
   console.log(`server: node ${entry} (GSG_MODEL=${version}, LOG_LEVEL=${LOG_LEVEL}, logs discarded); ${CONNECTIONS} connections, ${DURATION_S} s per run; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const tmp = mkdtempSync(join(tmpdir(), 'gsg-bench-'));
+  const readyRuns = Number(process.env.BENCH_READY_RUNS ?? 5);
+  const dist = await measureReady(entry, version, readyRuns);
+  console.log(`start to ready, process entry (ProcessRuntime): spawn→/ready 200 ${summary(dist.spawnMs)}; server-reported ${summary(dist.reportedMs)} (${readyRuns} runs)`);
+  // The container image runs the one-file bundle: measure it too (built next to dist/ so onnxruntime-node resolves).
+  const { bundleServer } = (await import(pathToFileURL(join(projectRoot(), 'scripts', 'build.mjs')).href)) as { bundleServer(out: string): Promise<string> };
+  const bundle = join(projectRoot(), 'dist', 'bench', 'server-bundle.mjs');
+  await bundleServer(bundle);
+  const bundled = await measureReady(bundle, version, readyRuns);
+  console.log(`start to ready, image bundle: spawn→/ready 200 ${summary(bundled.spawnMs)}; server-reported ${summary(bundled.reportedMs)} (${readyRuns} runs)`);
+
   const t0 = performance.now();
   const child = spawn(process.execPath, [entry], {
     env: { ...process.env, GSG_MODEL: version, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const tmp = mkdtempSync(join(tmpdir(), 'gsg-bench-'));
   try {
     const readyMs = await waitReady(url, child, t0);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const reported = /gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1];
-    console.log(`start to ready: ${readyMs.toFixed(0)} ms from spawn to first 200 on /ready (server reports ${reported ? (Number(reported) * 1000).toFixed(0) : '?'} ms); idle RSS ${rssMb(child.pid!).toFixed(1)} MB`);
+    console.log(`load-test server: ready ${readyMs.toFixed(0)} ms after spawn (server reports ${reported ? (Number(reported) * 1000).toFixed(0) : '?'} ms); idle RSS ${rssMb(child.pid!).toFixed(1)} MB`);
     for (const s of [single, batch]) {
       // Warm the connections and the JIT so the first run is not measured cold.
       await autocannon({ url: `${url}/predict`, connections: CONNECTIONS, duration: 2, requests: s.bodies.slice(0, 20).map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })) });
       await drive(url, child.pid!, s);
       wrk(url, s, tmp);
+      console.log(`  (load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
     }
   } finally {
     child.kill('SIGTERM');

@@ -45,7 +45,7 @@ export const ServerEnv = z.object({
   /** Largest request body accepted (413 above it, checked from content-length and while reading). */
   GSG_BODY_LIMIT_BYTES: envInt(1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT_BYTES),
   /** Most texts coalesced into one ONNX run from concurrent requests (0 = one run per request). */
-  GSG_BATCH_MAX_TEXTS: envInt(0, 10_000, 256),
+  GSG_BATCH_MAX_TEXTS: envInt(0, 10_000, 128),
   GSG_FAULT_ERROR_RATE: envNumber({ min: 0, max: 1, fallback: 0, integer: false, range: 'between 0 and 1' }),
   GSG_FAULT_LATENCY_MS: envInt(0, 600_000, 0),
   GSG_FAULT_FLIP: envBool,
