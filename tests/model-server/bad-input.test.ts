@@ -2,11 +2,11 @@
 // never a 5xx, never an HTML page, and the server keeps serving afterwards.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, postJson, startTestServer, type TestServer } from './helpers.js';
+import { body, postJson, startTestServer, until, type TestServer } from './helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ GSG_BODY_LIMIT_BYTES: String(1024 * 1024) });
+  server = await startTestServer({ GSG_BODY_LIMIT_BYTES: String(1024 * 1024) }, {}, { logLevel: 'debug' });
 });
 afterAll(async () => {
   await server?.close();
@@ -110,8 +110,19 @@ describe('other bad requests', () => {
     expect(response).toContain('"detail":"Malformed HTTP request');
   });
 
+  it('a client that disconnects in the middle of its body is logged as a client error, not a server error', async () => {
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nx-request-id: gone-away\r\n\r\n{"texts": ["bi');
+    await until(() => server.lines.some((l) => l.event === 'serving.request_received' && l.request_id === 'gone-away'));
+    socket.destroy();
+    await until(() => server.lines.some((l) => l.event === 'serving.request' && l.request_id === 'gone-away'));
+    expect(server.lines.find((l) => l.event === 'serving.request' && l.request_id === 'gone-away')).toMatchObject({ status: 400 });
+    expect(server.lines.some((l) => l.event === 'serving.internal_error')).toBe(false);
+  });
+
   it('none of the above was answered with a 5xx, and the server still predicts', async () => {
-    const statuses = server.lines.filter((l) => l.event === 'serving.request').map((l) => l.status as number);
+    const statuses = server.lines.filter((l) => l.event === 'serving.request' && l.route !== '/health').map((l) => l.status as number);
     expect(statuses.length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     expect((await postJson(`${server.url}/predict`, { texts: ['bien'] })).status).toBe(200);

@@ -53,6 +53,12 @@ export class NotReadyError extends RequestError {
     super('not_ready', reason === 'loading' ? 'Model is loading, not ready yet' : reason === 'failed' ? 'Model failed to load' : 'Server is shut down', { reason });
   }
 }
+/** The client went away before its body was complete: nobody reads the answer, and it is not a server error. */
+export class ClientAbortedError extends RequestError {
+  constructor() {
+    super('client_aborted', 'Client closed the connection before the request body was complete');
+  }
+}
 /** GSG_FAULT_ERROR_RATE: a deliberately failed prediction for release-pipeline tests. */
 export class InjectedFaultError extends RequestError {
   constructor() {
@@ -70,6 +76,7 @@ const STATUS: ReadonlyArray<readonly [abstract new (...args: never[]) => Request
   [MethodNotAllowedError, 405],
   [NotReadyError, 503],
   [InjectedFaultError, 500],
+  [ClientAbortedError, 400],
 ];
 
 export interface HttpErrorResponse {

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { formatIssuePath } from '../../../lib/zod-errors.js';
 import { MAX_TEXT_BYTES } from './api-schemas.js';
-import { MalformedJsonError, PayloadTooLargeError, RequestValidationError, TextTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { ClientAbortedError, MalformedJsonError, PayloadTooLargeError, RequestValidationError, TextTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 /** application/json or any application/*+json, parameters (charset) allowed; a missing header is read as JSON. */
 export function checkJsonContentType(header: string | undefined): void {
@@ -45,11 +45,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       resolve(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
     };
-    const onError = (err: Error) => {
+    // 'error' here is the connection failing mid-body (ECONNRESET, aborted): the client's doing, not ours.
+    const onError = () => {
       cleanup();
-      reject(err);
+      reject(new ClientAbortedError());
     };
-    const onClose = () => onError(new Error('client closed the connection before the body was complete'));
+    const onClose = onError;
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
