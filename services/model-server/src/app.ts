@@ -13,8 +13,8 @@ export interface AppContext {
   /** Name and version for the OpenAPI document's info block (undefined before load). */
   modelIdentity(): { modelName?: string; modelVersion?: string };
   docsAssetsDir: string | undefined;
-  /** Logs an error the server caused (500), with the request id. */
-  logInternalError(err: unknown, req: Request): void;
+  /** Logs an error the server caused (500), with the request id (the x-request-id response header). */
+  logInternalError(err: unknown, req: Request, res: Response): void;
 }
 
 const sendJson = (res: Response, status: number, body: string) => res.status(status).type('application/json').send(body);
@@ -71,7 +71,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use((req, _res, next) => next(new RouteNotFoundError(req.method, req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = toHttpError(err);
-    if (mapped.internal) ctx.logInternalError(err, req);
+    if (mapped.internal) ctx.logInternalError(err, req, res);
     if (res.headersSent) {
       res.destroy();
       return;

@@ -185,7 +185,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     },
     modelIdentity: () => (model ? { modelName: model.metadata.model_name, modelVersion: model.metadata.version } : {}),
     docsAssetsDir: deps.docsAssetsDir ?? findDocsAssetsDir(),
-    logInternalError: (err, req) => logInternalError(err, req.headers['x-request-id'] as string | undefined, req.path),
+    logInternalError: (err, req, res) => logInternalError(err, String(res.getHeader('x-request-id') ?? ''), req.path),
   };
   let app: RequestListener | undefined;
   let appLoading: Promise<RequestListener> | undefined;
