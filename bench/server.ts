@@ -79,6 +79,12 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) the process has used: per-request CPU is a figure that survives a busy machine. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 interface Scenario {
   name: string;
   bodies: string[];
@@ -87,6 +93,7 @@ interface Scenario {
 async function drive(url: string, pid: number, s: Scenario): Promise<void> {
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  const cpu0 = cpuSeconds(pid);
   const result = await autocannon({
     url: `${url}/predict`,
     connections: CONNECTIONS,
@@ -94,11 +101,13 @@ async function drive(url: string, pid: number, s: Scenario): Promise<void> {
     requests: s.bodies.map((body) => ({ method: 'POST', path: '/predict', headers: { 'content-type': 'application/json' }, body })),
   });
   clearInterval(sampler);
+  const cpuUsPerRequest = ((cpuSeconds(pid) - cpu0) * 1e6) / result.requests.total;
   const bad = result.non2xx + result.errors + result.timeouts;
   console.log(
     `${s.name.padEnd(22)} autocannon: ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ` +
       `max ${result.latency.max} ms  failed ${bad}  server RSS peak ${peak.toFixed(1)} MB`,
   );
+  console.log(`${''.padEnd(22)} server CPU ${cpuUsPerRequest.toFixed(0)} µs per request -> at most ${(1e6 / cpuUsPerRequest).toFixed(0)} req/s per core it gets`);
 }
 
 function wrk(url: string, s: Scenario, dir: string): void {
