@@ -59,8 +59,8 @@ export async function modelServerContext(root: string, modelDir: string): Promis
   return { entries, digest: await contextDigest(entries), sourceFiles };
 }
 
-/** Every file and directory of the model version (sorted, so the digest does not depend on readdir order). */
-async function modelEntries(dir: string, name: string): Promise<TarEntry[]> {
+/** Every file and directory under `dir`, named `name/...` (sorted, so the digest does not depend on readdir order). */
+export async function modelEntries(dir: string, name: string): Promise<TarEntry[]> {
   const entries: TarEntry[] = [{ type: 'directory', name }];
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.isDirectory()) entries.push(...(await modelEntries(join(dir, e.name), `${name}/${e.name}`)));
@@ -69,7 +69,8 @@ async function modelEntries(dir: string, name: string): Promise<TarEntry[]> {
   return entries;
 }
 
-async function contextDigest(entries: TarEntry[]): Promise<string> {
+/** sha256 over every entry's type, name, mode and content: the identity of a build context. */
+export async function contextDigest(entries: TarEntry[]): Promise<string> {
   const hash = createHash('sha256');
   for (const e of entries) {
     hash.update(`${e.type} ${e.name} ${'mode' in e ? (e.mode ?? '') : ''}\n`);

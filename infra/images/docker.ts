@@ -57,3 +57,9 @@ export async function imageExists(docker: Docker, ref: string): Promise<Docker.I
     throw new DockerError(`docker: cannot inspect image ${ref}: ${(err as Error).message}`, { image: ref }, err);
   }
 }
+
+/** `repo[:tag]` → `{repo, tag}` (tag default "latest"; a registry port's ":" is not a tag separator). */
+export function splitImageRef(ref: string): { repo: string; tag: string } {
+  const i = ref.lastIndexOf(':');
+  return i > ref.lastIndexOf('/') ? { repo: ref.slice(0, i), tag: ref.slice(i + 1) } : { repo: ref, tag: 'latest' };
+}

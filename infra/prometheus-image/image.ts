@@ -9,7 +9,7 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { sharedLibraries } from '../base-image/rootfs.js';
-import { connectDocker, DockerError, followProgress, imageExists, type Docker } from '../images/docker.js';
+import { connectDocker, DockerError, followProgress, imageExists, splitImageRef, type Docker } from '../images/docker.js';
 import { packTar, type TarEntry } from '../images/tar.js';
 import { composeConfigPath, rulesDir } from './config.js';
 
@@ -169,11 +169,6 @@ async function fingerprint(host: PrometheusHost): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-function splitTag(tag: string): { repo: string; tag: string } {
-  const i = tag.lastIndexOf(':');
-  return i > tag.lastIndexOf('/') ? { repo: tag.slice(0, i), tag: tag.slice(i + 1) } : { repo: tag, tag: 'latest' };
-}
-
 /** Builds (or reuses) the Prometheus image and gives it every tag. */
 export async function ensurePrometheusImage(opts: PrometheusImageOptions = {}): Promise<PrometheusImage> {
   const docker = opts.docker ?? connectDocker();
@@ -186,12 +181,12 @@ export async function ensurePrometheusImage(opts: PrometheusImageOptions = {}): 
   let built = false;
   if (!existing || opts.force || existing.Config?.Labels?.[FINGERPRINT_LABEL] !== print) {
     onLine(`importing ${tags[0]} (prometheus ${host.version} from ${host.prometheus})`);
-    const stream = await docker.importImage(packTar(await prometheusRootfs(host)), { ...splitTag(tags[0]!), changes: prometheusImportChanges(host, print) } as object);
+    const stream = await docker.importImage(packTar(await prometheusRootfs(host)), { ...splitImageRef(tags[0]!), changes: prometheusImportChanges(host, print) } as object);
     await followProgress(docker, stream, onLine);
     built = true;
   }
   const info = await imageExists(docker, tags[0]!);
   if (!info) throw new DockerError(`prometheus image: docker import finished but ${tags[0]} does not exist`, { image: tags[0] });
-  for (const t of tags.slice(1)) await docker.getImage(info.Id).tag(splitTag(t));
+  for (const t of tags.slice(1)) await docker.getImage(info.Id).tag(splitImageRef(t));
   return { tags, id: info.Id, sizeBytes: info.Size, version: host.version, built, seconds: (performance.now() - t0) / 1000 };
 }
