@@ -74,7 +74,8 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string; vers
   if (!modelDir) throw new Error(`no bundled model under ${bundledModelsDir()} (set BENCH_MODEL=<version dir> or BENCH_UPSTREAM=trivial)`);
   const meta = JSON.parse(readFileSync(join(modelDir, 'metadata.json'), 'utf8')) as { version: string };
   const entry = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
-  const { child, url } = await startLogged([entry], { GSG_MODEL: modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 'serving.ready');
+  const { child, url } = await startLogged([entry], { GSG_MODEL: modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 'serving.start');
+  while ((await fetch(`${url}/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 20));
   return { child, url, version: meta.version, what: `model server ${meta.version} (${modelDir})` };
 }
 

@@ -1,7 +1,7 @@
 // RouterControl: the router's one implementation of its state — weights, upstreams, generation — behind both the
 // in-process API (used by the rollout controller) and the admin HTTP API. Changes are serialised, checked against
 // If-Match, validated, persisted before they take effect, then applied and logged with old and new values.
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import type { Logger } from '../lib/log.js';
 import { formatZodError } from '../lib/zod-errors.js';
 import type { Color } from '../infra/runtime.js';
@@ -25,11 +25,8 @@ export interface Target {
   readonly color: Color;
   readonly url: string;
   readonly version: string;
-  readonly hostname: string;
-  readonly port: number;
-  /** The Host header value (host:port as in the url). */
-  readonly host: string;
-  readonly agent: Agent;
+  /** Keep-alive connections to the upstream. */
+  readonly pool: Pool;
   readonly counts: CountEntry;
 }
 
@@ -60,8 +57,6 @@ export interface ControlOptions {
   logger: Logger;
   /** Sockets per upstream (default 256). */
   maxSockets?: number;
-  /** How long a replaced upstream's connections may finish their requests before they are closed. */
-  retireAfterMs?: number;
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
 }
@@ -73,7 +68,7 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
   const stats = createRouterStats();
   const health = createUpstreamHealth({ logger: log, intervalMs: opts.probeIntervalMs, timeoutMs: opts.probeTimeoutMs });
   const targets: Record<Color, Target | null> = { blue: null, green: null };
-  const retiring = new Set<Agent>();
+  const retiring = new Set<Pool>();
   let queue: Promise<unknown> = Promise.resolve();
 
   const applyTarget = (color: Color): Promise<void> => {
@@ -81,28 +76,22 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
     const old = targets[color];
     if (old && old.url === url && old.version === version) return health.watch(color, { url, version });
     if (old) {
-      retiring.add(old.agent);
-      setTimeout(() => {
-        old.agent.destroy();
-        retiring.delete(old.agent);
-      }, opts.retireAfterMs ?? 30_000).unref();
+      // A replaced upstream's requests in flight finish; then its connections close.
+      retiring.add(old.pool);
+      void old.pool.close().finally(() => retiring.delete(old.pool));
     }
     stats.setVersion(color, version);
     if (url === null || version === null) {
       targets[color] = null;
       return health.watch(color, null);
     }
-    const u = new URL(url);
     targets[color] = {
       color,
       url,
       version,
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(u.port || 80),
-      host: u.host,
-      // Idle sockets close after 30 s, well before the model server's 65 s keep-alive timeout, so the router never
-      // reuses a socket the server is closing.
-      agent: new Agent({ keepAlive: true, noDelay: true, maxSockets: opts.maxSockets ?? 256, scheduling: 'lifo', timeout: 30_000 }),
+      // Idle connections close after 30 s, well before the model server's 65 s keep-alive timeout, so the router
+      // never reuses a socket the server is closing. Deadlines are the proxy's own (undici's timeouts are off).
+      pool: new Pool(url, { connections: opts.maxSockets ?? 256, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 }),
       counts: stats.entry(color, version),
     };
     return health.watch(color, { url, version });
@@ -220,8 +209,8 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
 
     close() {
       health.close();
-      for (const c of COLORS) targets[c]?.agent.destroy();
-      for (const a of retiring) a.destroy();
+      for (const c of COLORS) void targets[c]?.pool.destroy();
+      for (const p of retiring) void p.destroy();
       retiring.clear();
     },
   };

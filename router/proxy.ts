@@ -4,7 +4,7 @@
 // x-served-by / x-model-version / x-request-id. A request that fails to connect or is reset before any response
 // byte is retried once on the other color; after that 502, past the deadline 504, with no ready color 503.
 import { randomUUID } from 'node:crypto';
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/log.js';
 import { otherColor, type Color } from '../infra/runtime.js';
 import type { RouterControl, Target } from './control.js';
@@ -47,11 +47,14 @@ interface Exchange {
   deadline: number;
   attempt: number;
   target: Target | undefined;
-  upstream: ClientRequest | undefined;
+  /** Aborts the current upstream attempt (from undici's onConnect). */
+  abort: ((err: Error) => void) | undefined;
   responded: boolean;
   timedOut: boolean;
   done: boolean;
 }
+
+class UpstreamTimeout extends Error {}
 
 export function createProxy(opts: ProxyOptions): Proxy {
   const { control, logger: log, bodyLimitBytes: limit, upstreamTimeoutMs } = opts;
@@ -65,7 +68,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     for (const ex of inflight) {
       if (now > ex.deadline && !ex.timedOut) {
         ex.timedOut = true;
-        ex.upstream?.destroy(new Error('upstream timeout'));
+        ex.abort?.(new UpstreamTimeout('upstream timeout'));
       }
     }
   }, Math.max(10, Math.min(250, upstreamTimeoutMs / 4)));
@@ -87,53 +90,24 @@ export function createProxy(opts: ProxyOptions): Proxy {
     finish(ex, target ? target.counts : noUpstream, ex.res.statusCode, target !== undefined);
   };
 
-  const onResponse = (ex: Exchange, target: Target, up: IncomingMessage) => {
-    ex.responded = true;
-    const status = up.statusCode ?? 502;
-    const raw = up.rawHeaders;
-    const headers: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      if (!DROPPED_RESPONSE_HEADERS.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
-    }
-    headers.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
-    const res = ex.res;
-    res.writeHead(status, headers);
-    let waitingForDrain = false;
-    up.on('data', (chunk: Buffer) => {
-      if (res.write(chunk) || waitingForDrain) return;
-      // Backpressure from a slow client: pause the upstream until the client catches up.
-      waitingForDrain = true;
-      up.pause();
-      res.once('drain', () => {
-        waitingForDrain = false;
-        up.resume();
-      });
-    });
-    up.on('end', () => {
-      res.end();
-      finish(ex, target.counts, status, true);
-    });
-    up.on('error', () => {
+  const onError = (ex: Exchange, target: Target, err: Error & { code?: string }) => {
+    if (ex.done) return;
+    if (ex.responded) {
       // The upstream died mid-response: nothing to retry, the client sees a truncated response.
-      res.destroy();
-      finish(ex, target.counts, 502, true);
-    });
-  };
-
-  const onError = (ex: Exchange, target: Target, upstream: ClientRequest, err: Error & { code?: string }) => {
-    if (ex.upstream !== upstream || ex.done) return;
-    if (ex.responded) return; // handled by the response's own error path
+      ex.res.destroy();
+      return finish(ex, target.counts, 502, true);
+    }
     if (ex.timedOut) {
       log.warn({ event: 'router.upstream_timeout', request_id: ex.requestId, color: target.color, timeout_ms: upstreamTimeoutMs }, 'upstream timeout');
       return fail(ex, new GatewayTimeoutError(`${target.color} (${target.version}) did not answer within ${upstreamTimeoutMs} ms`, { color: target.color }));
     }
-    const code = err.code ?? 'error';
+    const code = err.code ?? err.name;
     if (code === 'ECONNREFUSED') health.markDown(target.color, target.url, 'connection refused');
     if (ex.attempt === 0) {
-      const retryColor = pickRetry(ex, target, upstream, code);
+      const retryColor = pickRetry(ex, target, code);
       if (retryColor) {
         stats.retry(target.color);
-        log.warn({ event: 'router.retry', request_id: ex.requestId, from: target.color, to: retryColor, error: code }, 'retrying on another upstream');
+        log.warn({ event: 'router.retry', request_id: ex.requestId, from: target.color, to: retryColor, error: code }, 'retrying');
         ex.attempt = 1;
         return send(ex, retryColor);
       }
@@ -142,30 +116,68 @@ export function createProxy(opts: ProxyOptions): Proxy {
     fail(ex, new BadGatewayError(`${target.color} (${target.version}) failed before answering: ${code}`, { color: target.color, error: code }));
   };
 
-  /** The other color when it may take traffic; the same color only for a stale keep-alive socket (pinned requests never move). */
-  const pickRetry = (ex: Exchange, target: Target, upstream: ClientRequest, code: string): Color | undefined => {
+  /**
+   * Where a request that failed before any response byte goes once: the other color when it may take traffic;
+   * otherwise the same color again after a reset (a keep-alive socket the server was closing) if it is still ready.
+   * A pinned request never moves to the other color.
+   */
+  const pickRetry = (ex: Exchange, target: Target, code: string): Color | undefined => {
     const other = otherColor(target.color);
     if (!ex.pinned && targets[other] && health.ready[other] && split.weight(other) > 0) return other;
-    if (upstream.reusedSocket && code === 'ECONNRESET' && health.ready[target.color]) return target.color;
+    if (code !== 'ECONNREFUSED' && health.ready[target.color] && targets[target.color] === target) return target.color;
     return undefined;
   };
 
   const send = (ex: Exchange, color: Color) => {
     const target = targets[color]!;
     ex.target = target;
+    ex.abort = undefined;
     const incoming = ex.req.headers;
-    // A flat header list (like rawHeaders) skips http's per-header setHeader validation; Host is ours to add then.
-    const headers: string[] = ['host', target.host, 'x-request-id', ex.requestId];
+    const headers: string[] = ['x-request-id', ex.requestId];
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const v = incoming[name];
       if (v !== undefined) headers.push(name, v);
     }
-    if (ex.body.length > 0 || ex.req.method === 'POST') headers.push('content-length', String(ex.body.length));
-    const upstream = request({ agent: target.agent, hostname: target.hostname, port: target.port, method: ex.req.method, path: ex.req.url, headers });
-    ex.upstream = upstream;
-    upstream.on('response', (up) => onResponse(ex, target, up));
-    upstream.on('error', (err) => onError(ex, target, upstream, err));
-    upstream.end(ex.body);
+    const res = ex.res;
+    let status = 502;
+    let resume: () => void = () => undefined;
+    // undici's handler callbacks (its native dispatch path in v7): no streams or events per request.
+    target.pool.dispatch(
+      { path: ex.req.url ?? '/', method: ex.req.method as 'GET' | 'POST', headers, body: ex.body.length > 0 || ex.req.method === 'POST' ? ex.body : null, idempotent: true, blocking: false },
+      {
+        onConnect(abort) {
+          if (ex.done) return abort(new Error('client gone'));
+          ex.abort = abort;
+        },
+        onHeaders(statusCode, raw, resumeUpstream) {
+          if (statusCode < 200) return true; // 1xx: wait for the real response
+          ex.responded = true;
+          status = statusCode;
+          resume = resumeUpstream;
+          const out: string[] = [];
+          for (let i = 0; i < raw.length; i += 2) {
+            const name = raw[i]!.toString('latin1');
+            if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) out.push(name, raw[i + 1]!.toString('latin1'));
+          }
+          out.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
+          res.writeHead(statusCode, out);
+          return true;
+        },
+        onData(chunk) {
+          if (res.write(chunk)) return true;
+          // A slow client: undici pauses until the client's 'drain'.
+          res.once('drain', resume);
+          return false;
+        },
+        onComplete() {
+          res.end();
+          finish(ex, target.counts, status, true);
+        },
+        onError(err) {
+          onError(ex, target, err as Error & { code?: string });
+        },
+      },
+    );
   };
 
   const route = (ex: Exchange) => {
@@ -201,7 +213,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
         deadline: Infinity,
         attempt: 0,
         target: undefined,
-        upstream: undefined,
+        abort: undefined,
         responded: false,
         timedOut: false,
         done: false,
@@ -211,7 +223,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
         // The client went away: stop the upstream request and forget the exchange.
         ex.done = true;
         inflight.delete(ex);
-        ex.upstream?.destroy();
+        ex.abort?.(new Error('client gone'));
       });
 
       const pin = req.headers['x-gsg-color'];

@@ -61,7 +61,6 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
   const control = await createRouterControl({
     store: opts.state,
     logger: log,
-    retireAfterMs: opts.upstreamTimeoutMs ?? 30_000,
     probeIntervalMs: opts.probeIntervalMs,
     probeTimeoutMs: opts.probeTimeoutMs,
   });
