@@ -1,8 +1,15 @@
 // Cross-validated isotonic calibration with scikit-learn's CalibratedClassifierCV(method="isotonic", cv=k,
 // ensemble=True) semantics: for each StratifiedKFold split, fit the logistic regression on the training part and an
 // isotonic regression of the held-out part's decision function against its labels; predict by averaging the k
-// calibrated P(positive).
+// calibrated P(positive). Folds are fitted independently (no warm start), on worker threads when there are cores.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { projectRoot } from '../../lib/paths.js';
 import { selectRows, type Csr } from './csr.js';
+import type { FoldJob, FoldResult } from './fold-worker.js';
 import { stratifiedKFold } from './folds.js';
 import { fitIsotonic, predictIsotonic, type IsotonicFit } from './isotonic.js';
 import { decisionFunction, fitLogReg, type LogRegFit, type LogRegModel } from './logreg.js';
@@ -15,7 +22,11 @@ export interface CalibratedOptions {
   classWeight: ClassWeight;
   folds: number;
   gtol?: number;
-  /** Called after each fold (progress). */
+  /** L-BFGS memory (correction pairs). */
+  memory?: number;
+  /** Worker threads fitting folds (default: available cores, at most 4); results do not depend on it. */
+  workers?: number;
+  /** Called after each fold is fitted (progress; folds may finish out of order). */
   onFold?: (fold: number, fit: LogRegFit) => void;
 }
 
@@ -62,21 +73,57 @@ function pick(y: Uint8Array, rows: Int32Array): Uint8Array {
   return out;
 }
 
-export function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOptions): CalibratedModel {
+/** The fold worker's compiled file, when there is one (dist/ is built from the sources before tests and runs). */
+function foldWorkerFile(): URL | undefined {
+  const sibling = new URL('./fold-worker.js', import.meta.url);
+  if (existsSync(sibling)) return sibling;
+  const built = join(projectRoot(), 'dist', 'models', 'training', 'fold-worker.js');
+  return existsSync(built) ? pathToFileURL(built) : undefined;
+}
+
+/** Fits the fold jobs on up to `workers` worker threads (in this thread when 1 or no worker file). */
+async function fitFolds(jobs: FoldJob[], workers: number, onFit: (fold: number, fit: LogRegFit) => void): Promise<LogRegFit[]> {
+  const fits: LogRegFit[] = new Array(jobs.length);
+  const file = workers > 1 ? foldWorkerFile() : undefined;
+  if (!file) {
+    for (const job of jobs) onFit(job.fold, (fits[job.fold] = fitLogReg(job.X, job.y, job.opts)));
+    return fits;
+  }
+  const queue = [...jobs];
+  const run = async () => {
+    const worker = new Worker(file);
+    try {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const result = await new Promise<FoldResult>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage(job, [job.X.indptr.buffer, job.X.indices.buffer, job.X.data.buffer, job.y.buffer] as ArrayBuffer[]);
+        });
+        worker.removeAllListeners('error');
+        onFit(result.fold, (fits[result.fold] = result.fit));
+      }
+    } finally {
+      await worker.terminate();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, run));
+  return fits;
+}
+
+export async function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOptions): Promise<CalibratedModel> {
   const testFold = stratifiedKFold(y, opts.folds);
-  const folds: CalibratedFold[] = [];
-  const fits: LogRegFit[] = [];
-  const heldOutDecision = new Float64Array(X.nRows);
-  const heldOutProbability = new Float64Array(X.nRows);
-  let warm: LogRegModel | undefined;
+  const jobs: FoldJob[] = [];
   for (let f = 0; f < opts.folds; f++) {
     const trainRows = rowsWhere(testFold, (k) => k !== f);
-    const testRows = rowsWhere(testFold, (k) => k === f);
     const yTrain = pick(y, trainRows);
-    const fit = fitLogReg(selectRows(X, trainRows), yTrain, { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol, init: warm });
-    warm = fit;
-    fits.push(fit);
-    opts.onFold?.(f, fit);
+    jobs.push({ fold: f, X: selectRows(X, trainRows), y: yTrain, opts: { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol, memory: opts.memory } });
+  }
+  const fits = await fitFolds(jobs, opts.workers ?? defaultWorkers(), (f, fit) => opts.onFold?.(f, fit));
+  const folds: CalibratedFold[] = [];
+  const heldOutDecision = new Float64Array(X.nRows);
+  const heldOutProbability = new Float64Array(X.nRows);
+  fits.forEach((fit, f) => {
+    const testRows = rowsWhere(testFold, (k) => k === f);
     const decision = decisionFunction(selectRows(X, testRows), fit);
     const isotonic = fitIsotonic(decision, pick(y, testRows));
     folds.push({ coef: fit.coef, intercept: fit.intercept, isotonic });
@@ -84,8 +131,13 @@ export function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOptions):
       heldOutDecision[i] = decision[r];
       heldOutProbability[i] = predictIsotonic(isotonic, decision[r]);
     });
-  }
+  });
   return { folds, testFold, heldOutDecision, heldOutProbability, fits };
+}
+
+/** Worker threads for the folds: the cores this process may use, at most 4. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 /** Fold-averaged calibrated P(positive) of every row. */

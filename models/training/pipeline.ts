@@ -19,6 +19,7 @@ import { evaluateScores, reliability } from './metrics.js';
 import { buildExplainOnnx, buildModelOnnx, ML_OPSET, OPSET } from './onnx-graph.js';
 import { RECIPE, type Recipe } from './recipe.js';
 import { renderReport } from './report.js';
+import type { Csr } from './csr.js';
 import { fitFeatureSpace, transform, type FeatureSpace } from './tfidf.js';
 import { searchThreshold, type ThresholdSearch } from './threshold.js';
 
@@ -48,6 +49,8 @@ export interface TrainOptions {
   recipe?: Recipe;
   progress?: (event: ProgressEvent) => void;
   now?: () => Date;
+  /** Worker threads for the calibration folds (default: available cores, at most 4); the model does not depend on it. */
+  workers?: number;
 }
 
 export interface TrainingData {
@@ -84,14 +87,21 @@ export async function loadTrainingData(dataDir: string): Promise<TrainingData> {
   };
 }
 
+export interface FitProgress {
+  workers?: number;
+  onVectorised?: (space: FeatureSpace, X: Csr) => void;
+  onFold?: (fold: number, fit: LogRegFit) => void;
+}
+
 /** Fits the feature blocks and the calibrated classifier on tokenised training texts. */
-export function fitModel(tokens: readonly (readonly string[])[], labels: Uint8Array, stopWords: readonly string[], recipe: Recipe, onFold?: (fold: number, fit: LogRegFit) => void): FittedModel {
+export async function fitModel(tokens: readonly (readonly string[])[], labels: Uint8Array, stopWords: readonly string[], recipe: Recipe, progress: FitProgress = {}): Promise<FittedModel> {
   const space = fitFeatureSpace(
     tokens,
     recipe.blocks.map((b) => ({ ngramRange: b.ngramRange, minDf: b.minDf, maxDf: b.maxDf, sublinearTf: b.sublinearTf, stopWords: b.useStopWords ? stopWords : [] })),
   );
   const X = transform(space, tokens);
-  const calibrated = fitCalibratedCV(X, labels, { C: recipe.C, classWeight: recipe.classWeight, folds: recipe.folds, gtol: recipe.gtol, onFold });
+  progress.onVectorised?.(space, X);
+  const calibrated = await fitCalibratedCV(X, labels, { C: recipe.C, classWeight: recipe.classWeight, folds: recipe.folds, gtol: recipe.gtol, workers: progress.workers, onFold: progress.onFold });
   return { space, calibrated, params: toModelParams(space, calibrated) };
 }
 
@@ -185,11 +195,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const valTokens = data.val.texts.map((t) => pre.tokenize(t));
   progress('read', `train ${data.train.texts.length} rows, val ${data.val.texts.length} rows`);
 
-  const fitted = fitModel(trainTokens, data.train.labels, data.stopWords, recipe, (f, fit) =>
-    progress(`fold ${f + 1}/${recipe.folds}`, `L-BFGS ${fit.iterations} iterations, ${fit.converged ? 'converged' : 'NOT converged'} (gradient ${fit.gradNorm.toExponential(1)})`),
-  );
-  const { space, calibrated, params } = fitted;
-  progress('calibrate', `isotonic knots per fold: ${calibrated.folds.map((f) => f.isotonic.x.length).join(', ')}; vocabulary ${space.blocks.map((b) => b.terms.length).join(' + ')} = ${space.size}`);
+  const fitted = await fitModel(trainTokens, data.train.labels, data.stopWords, recipe, {
+    workers: opts.workers,
+    onVectorised: (s, X) => progress('vectorise', `vocabulary ${s.blocks.map((b) => b.terms.length).join(' + ')} = ${s.size} terms, ${X.data.length} non-zeros`),
+    onFold: (f, fit) => progress(`fold ${f + 1}/${recipe.folds}`, `L-BFGS ${fit.iterations} iterations, ${fit.converged ? 'converged' : 'NOT converged'} (gradient ${fit.gradNorm.toExponential(1)})`),
+  });
+  const { calibrated, params } = fitted;
+  const space = fitted.space;
+  progress('calibrate', `isotonic knots per fold: ${calibrated.folds.map((f) => f.isotonic.x.length).join(', ')}`);
 
   await mkdir(outDir, { recursive: true });
   const tmpDir = join(outDir, `.tmp-${version}-${process.pid}`);

@@ -58,7 +58,7 @@ describe('gsg train', () => {
     try {
       const r = await gsg(['train', '--data', data.dir, '--out', out, '--model-version', 'cli-1']);
       expect(r.code).toBe(0);
-      for (const stage of ['[read]', '[fold 1/5]', '[fold 5/5]', '[calibrate]', '[export]', '[threshold]', '[write]']) expect(r.stderr).toContain(stage);
+      for (const stage of ['[read]', '[vectorise]', '[fold 1/5]', '[fold 5/5]', '[calibrate]', '[export]', '[threshold]', '[write]']) expect(r.stderr).toContain(stage);
       expect(r.stdout).toContain(`sentiment-logreg cli-1 -> ${join(out, 'cli-1')}`);
       expect(r.stdout).toMatch(/negative\s+0\.\d{4}\s+0\.\d{4}\s+0\.\d{4}/);
       expect(await readdir(out)).toEqual(['cli-1']);

@@ -62,10 +62,11 @@ describe('training pipeline', () => {
     for (const f of ['reliability.svg', 'pr-curve.svg']) expect(await readFile(join(result.dir, f), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
   });
 
-  it('exports a byte-identical model.onnx when trained again on the same data and options', async () => {
+  it('exports a byte-identical model.onnx when trained again on the same data and options, whatever the worker count', async () => {
     const otherOut = await mkdtemp(join(tmpdir(), 'gsg-models-'));
     try {
-      const same = await trainModel({ dataDir: data.dir, outDir: otherOut, version: '2026-01-01.001', recipe: SYNTHETIC_RECIPE });
+      // Also with the folds fitted in this thread instead of on worker threads.
+      const same = await trainModel({ dataDir: data.dir, outDir: otherOut, version: '2026-01-01.001', recipe: SYNTHETIC_RECIPE, workers: 1 });
       for (const f of ['model.onnx', 'explain.onnx', 'explain.json']) expect((await readFile(join(same.dir, f))).equals(await readFile(join(result.dir, f)))).toBe(true);
     } finally {
       await rm(otherOut, { recursive: true, force: true });
