@@ -122,6 +122,7 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
   };
 
   let server: Server | undefined;
+  let closing: Promise<void> | undefined;
   return {
     async listen(port, host = '0.0.0.0') {
       finishApp();
@@ -140,20 +141,23 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
       log.info({ event: 'router.listening', url, port: addr.port, host, state: opts.state.location, view: control.view() }, `router listening on ${url}`);
       return url;
     },
-    async close() {
-      draining = true;
-      const s = server;
-      if (s) {
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeIdleConnections();
-        const grace = setTimeout(() => s.closeAllConnections(), opts.graceMs ?? 10_000);
-        grace.unref();
-        await closed;
-        clearTimeout(grace);
-      }
-      proxy.close();
-      control.close();
-      log.info({ event: 'router.closed' }, 'router closed');
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const s = server;
+        if (s) {
+          const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+          s.closeIdleConnections();
+          const grace = setTimeout(() => s.closeAllConnections(), opts.graceMs ?? 10_000);
+          grace.unref();
+          await closed;
+          clearTimeout(grace);
+        }
+        proxy.close();
+        control.close();
+        log.info({ event: 'router.closed' }, 'router closed');
+      })();
+      return closing;
     },
     getState: () => control.view(),
     setWeights: (w, o) => control.setWeights(w, o),

@@ -91,6 +91,41 @@ describe('pinning and sessions', () => {
   });
 });
 
+describe('sessions when the weight moves', () => {
+  it('moves only the sessions of the points that moved, all towards the color that gained', async () => {
+    const sessions = Array.from({ length: 400 }, (_, i) => `visitor-${i}`);
+    const colorsOf = async () => {
+      const out: string[] = [];
+      for (let i = 0; i < sessions.length; i += 50) {
+        const batch = await Promise.all(sessions.slice(i, i + 50).map((s) => predict(rt.url, { 'x-gsg-session': s })));
+        out.push(...batch.map((a) => a.headers.get('x-served-by')!));
+      }
+      return out;
+    };
+    const before = await colorsOf();
+    expect(await colorsOf()).toEqual(before); // sticky at a given weight
+    await rt.router.setWeights({ blue: 70, green: 30 });
+    const after = await colorsOf();
+    const moved = sessions.filter((_, i) => before[i] !== after[i]);
+    expect(moved.every((s) => before[sessions.indexOf(s)] === 'blue')).toBe(true);
+    expect(moved.length / sessions.length).toBeGreaterThan(0.13);
+    expect(moved.length / sessions.length).toBeLessThan(0.27);
+  });
+});
+
+describe('shutdown', () => {
+  it('answers the requests in flight when it closes, then refuses new connections', async () => {
+    blue.delayMs = 400;
+    green.delayMs = 400;
+    const inFlight = Array.from({ length: 8 }, () => predict(rt.url));
+    await until(() => blue.predictions + green.predictions === 8, 'requests reached the upstreams');
+    const closed = rt.close();
+    expect((await Promise.all(inFlight)).map((a) => a.status)).toEqual(Array(8).fill(200));
+    await closed;
+    await expect(fetch(`${rt.url}/health`)).rejects.toThrow();
+  });
+});
+
 describe('health', () => {
   it('sends nothing to a weighted color that is not ready', async () => {
     green.ready = false;
