@@ -1,6 +1,6 @@
 // The hot path: POST /predict, POST /predict/explain, GET /model/info (and the docs pages) on a raw node:http
-// handler. Buffers the request body (with a limit, so it can be retried), picks a color, forwards over the
-// color's keep-alive agent with a minimal header set, and writes the upstream response through with
+// handler. Buffers the request body (with a limit, so it can be retried), picks a color, forwards through the
+// color's keep-alive undici pool with a minimal header set, and writes the upstream response through with
 // x-served-by / x-model-version / x-request-id. A request that fails to connect or is reset before any response
 // byte is retried once on the other color; after that 502, past the deadline 504, with no ready color 503.
 import { randomUUID } from 'node:crypto';
@@ -68,7 +68,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
     for (const ex of inflight) {
       if (now > ex.deadline && !ex.timedOut) {
         ex.timedOut = true;
-        ex.abort?.(new UpstreamTimeout('upstream timeout'));
+        const timeout = new UpstreamTimeout('upstream timeout');
+        // Not on a connection yet (still connecting): answer now; onConnect aborts the attempt later.
+        if (ex.abort) ex.abort(timeout);
+        else if (ex.target) onError(ex, ex.target, timeout);
       }
     }
   }, Math.max(10, Math.min(250, upstreamTimeoutMs / 4)));
@@ -160,6 +163,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
             if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) out.push(name, raw[i + 1]!.toString('latin1'));
           }
           out.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
+          res.sendDate = false; // the upstream's Date passes through
           res.writeHead(statusCode, out);
           return true;
         },

@@ -39,6 +39,7 @@ describe('weighted traffic', () => {
     expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(green.lastHeaders?.['x-request-id']).toBe(a.headers.get('x-request-id'));
     expect(a.body[0].model_version).toBe('2026-02-01.001');
+    expect(a.headers.get('date')?.match(/GMT/g)).toHaveLength(1); // the upstream's Date, not a second one
   });
 
   it('passes a client x-request-id through to the upstream and back', async () => {
