@@ -1,17 +1,18 @@
-// The Docker build context of a model-server image, chosen file by file: the Dockerfile, the lockfile and npm
-// config, the build script, exactly the sources the server bundle imports (esbuild's metafile), and one model
-// version at model/. Its digest identifies "this server code + this model", so an unchanged image is reused.
+// The Docker build context of a model-server image, chosen file by file: the Dockerfile, npm config with a
+// package.json/lockfile cut to the server's dependencies, the build script, exactly the sources the server bundle
+// imports (esbuild's metafile), and one model version at model/. Its digest identifies "this server code + this model", so an unchanged image is reused.
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { sha256File } from '../../models/artifact.js';
 import { GsgError } from '../../lib/errors.js';
+import { BUILD_STAGE_PACKAGES, npmSubset, packageNames } from './npm-subset.js';
 import type { TarEntry } from './tar.js';
 
 export const DOCKERFILE = 'services/model-server/Dockerfile';
 export const SERVER_ENTRY = 'services/model-server/src/main.ts';
-/** Files the Dockerfile copies besides the server sources (repository-relative). */
-const FIXED_FILES = ['package.json', 'package-lock.json', '.npmrc', 'scripts/build.mjs', 'infra/images/runtime-deps.mjs', DOCKERFILE];
+/** Files the Dockerfile copies besides the server sources and the npm subset (repository-relative). */
+const FIXED_FILES = ['.npmrc', 'scripts/build.mjs', 'infra/images/runtime-deps.mjs', DOCKERFILE];
 /** Where the Dockerfile's build stage copies sources from; a server import outside them would break the image. */
 const SOURCE_PATTERNS = [/^lib\/.+\.ts$/, /^models\/[^/]+\.ts$/, /^services\/model-server\/src\/.+\.ts$/];
 /** The model directory's path inside the context (the Dockerfile's MODEL_DIR default). */
@@ -25,8 +26,8 @@ export interface BuildContext {
   sourceFiles: string[];
 }
 
-/** The repository-relative .ts files the server bundle is made of (node_modules excluded). */
-export async function serverSources(root: string): Promise<string[]> {
+/** What the server bundle is made of: repository-relative .ts files, and the npm packages it imports. */
+export async function serverInputs(root: string): Promise<{ sources: string[]; packages: string[] }> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -40,21 +41,26 @@ export async function serverSources(root: string): Promise<string[]> {
     external: ['onnxruntime-node'],
     logLevel: 'silent',
   });
-  const files = Object.keys(result.metafile.inputs)
-    .filter((f) => !f.includes('node_modules/'))
-    .map((f) => f.split(sep).join('/'))
-    .sort();
-  const outside = files.filter((f) => !SOURCE_PATTERNS.some((p) => p.test(f)));
+  const inputs = Object.keys(result.metafile.inputs).map((f) => f.split(sep).join('/'));
+  const sources = inputs.filter((f) => !f.includes('node_modules/')).sort();
+  const outside = sources.filter((f) => !SOURCE_PATTERNS.some((p) => p.test(f)));
   if (outside.length) {
     throw new GsgError(`image build: the server imports ${outside.join(', ')}, which ${DOCKERFILE} does not copy into the build stage`, { context: { files: outside } });
   }
-  return files;
+  return { sources, packages: packageNames(inputs) };
 }
 
 /** Context for one model version directory (its files go to model/). */
 export async function modelServerContext(root: string, modelDir: string): Promise<BuildContext> {
-  const sourceFiles = [...FIXED_FILES, ...(await serverSources(root))];
-  const entries: TarEntry[] = sourceFiles.map((f) => ({ type: 'file', name: f, source: join(root, f), mode: 0o644 }));
+  const { sources, packages } = await serverInputs(root);
+  const npm = npmSubset(await readFile(join(root, 'package.json'), 'utf8'), await readFile(join(root, 'package-lock.json'), 'utf8'), BUILD_STAGE_PACKAGES, packages);
+  const copied = [...FIXED_FILES, ...sources];
+  const entries: TarEntry[] = [
+    { type: 'file', name: 'package.json', content: npm.packageJson },
+    { type: 'file', name: 'package-lock.json', content: npm.lockfile },
+    ...copied.map((f): TarEntry => ({ type: 'file', name: f, source: join(root, f), mode: 0o644 })),
+  ];
+  const sourceFiles = ['package.json', 'package-lock.json', ...copied];
   entries.push(...(await modelEntries(modelDir, CONTEXT_MODEL_DIR)));
   return { entries, digest: await contextDigest(entries), sourceFiles };
 }

@@ -23,7 +23,7 @@ describe('model-server build context', () => {
 
   const names = () => ctx.entries.map((e) => e.name);
 
-  it('holds the Dockerfile, the lockfile, npm config, the build script and the runtime-deps script', () => {
+  it('holds the Dockerfile, package.json and lockfile, npm config, the build script and the runtime-deps script', () => {
     expect(names()).toEqual(expect.arrayContaining(['services/model-server/Dockerfile', 'package.json', 'package-lock.json', '.npmrc', 'scripts/build.mjs', 'infra/images/runtime-deps.mjs']));
   });
 
@@ -33,6 +33,14 @@ describe('model-server build context', () => {
       expect(n).not.toMatch(/^(tests|node_modules|dist|dist-image|\.git|router|registry|bench|docs)\//);
       expect(n).not.toMatch(/\.test\.ts$|sentiment-logreg/);
     }
+  });
+
+  it("carries a package.json cut to the server's dependencies, whatever else the project depends on", () => {
+    const pkg = ctx.entries.find((e) => e.name === 'package.json');
+    const deps = Object.keys((JSON.parse(pkg && 'content' in pkg ? String(pkg.content) : '{}') as { dependencies: object }).dependencies);
+    expect(deps).toEqual(expect.arrayContaining(['esbuild', 'express', 'onnxruntime-node', 'pino', 'prom-client', 'swagger-ui-dist', 'zod']));
+    expect(deps).not.toContain('@google-cloud/storage');
+    expect(deps).not.toContain('dockerode');
   });
 
   it('puts exactly the one model version at model/, subdirectories included', () => {
