@@ -174,8 +174,12 @@ export class DockerRuntime implements Runtime {
       },
       NetworkingConfig: { EndpointsConfig: { [this.opts.network]: { Aliases: [name] } } },
     });
+    let phases: Record<string, number> = {};
     try {
+      const created = performance.now();
       await container.start();
+      const started = performance.now();
+      phases = { create_ms: Math.round(created - t0), start_ms: Math.round(started - created) };
       const info = await container.inspect();
       const hostPort = info.NetworkSettings.Ports?.[`${SERVER_PORT}/tcp`]?.[0]?.HostPort;
       if (!hostPort) throw new RuntimeError(`container ${name}: port ${SERVER_PORT} was not published`, { name });
@@ -194,7 +198,7 @@ export class DockerRuntime implements Runtime {
       const coldStartSeconds = (performance.now() - t0) / 1000;
       const instance: Instance = { id: container.id, runtime: 'docker', color: spec.color, modelName: spec.modelName, version: spec.version, url, metricsTarget, coldStartSeconds, startedAt: startedAt.toISOString() };
       this.known.set(instance.id, instance);
-      this.log.info({ event: 'runtime.ready', runtime: 'docker', id: instance.id.slice(0, 12), name, color: spec.color, model_version: spec.version, url, cold_start_seconds: +coldStartSeconds.toFixed(3) });
+      this.log.info({ event: 'runtime.ready', runtime: 'docker', id: instance.id.slice(0, 12), name, color: spec.color, model_version: spec.version, url, cold_start_seconds: +coldStartSeconds.toFixed(3), ...phases });
       return instance;
     } catch (err) {
       const tail = err instanceof RuntimeError ? '' : await this.logTail(container);
