@@ -1,7 +1,8 @@
 // The model-server image of the bundled version, built offline from the gsg-base images: labels, user, ports,
 // healthcheck and size; the build record and `gsg build`'s output; the container turning healthy.
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,6 +88,18 @@ describeDocker('model-server image', () => {
     const printed = BuildRecord.parse(JSON.parse(stdout));
     expect(printed).toMatchObject({ image: record.image, imageId: image.Id, reused: true });
     expect(stderr).toMatch(/up to date/);
+  }, 300_000);
+
+  it('`gsg build name@version` resolves the ref through the registry to the same image', async () => {
+    const registry = await mkdtemp(join(tmpdir(), 'gsg-build-registry-'));
+    try {
+      const env = { ...process.env, GSG_HOME: home, GSG_REGISTRY: `file://${registry}` };
+      await run(process.execPath, [GSG, 'registry', 'push', model.dir], { env, timeout: 60_000 });
+      const { stdout } = await run(process.execPath, [GSG, 'build', `${model.name}@${model.version}`, '--base-image', BASE_IMAGE_TAGS.build, '--json'], { env, timeout: 300_000 });
+      expect(BuildRecord.parse(JSON.parse(stdout))).toMatchObject({ image: record.image, imageId: image.Id, reused: true });
+    } finally {
+      await rm(registry, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('turns healthy once the server is ready', async () => {
