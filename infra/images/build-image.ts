@@ -11,7 +11,7 @@ import { projectRoot } from '../../lib/paths.js';
 import { artifactSha256, loadModelArtifact } from '../../models/artifact.js';
 import { BASE_IMAGE_TAGS, ensureBaseImages } from '../base-image/base-image.js';
 import { readBuildRecords, writeBuildRecord, type BuildRecord } from './build-record.js';
-import { DOCKERFILE, modelServerContext, type BuildContext } from './context.js';
+import { contextBytes, DOCKERFILE, modelServerContext, type BuildContext } from './context.js';
 import { withFileLock } from './file-lock.js';
 import { connectDocker, DockerError, followProgress, imageExists, type Docker } from './docker.js';
 import { packTar } from './tar.js';
@@ -171,7 +171,8 @@ async function buildUnlocked(modelDir: string, opts: BuildImageOptions, onLine: 
       MODEL_VERSION: metadata.version,
       MODEL_SHA256: artifactSha256(metadata),
     };
-    onLine(`building ${tag} from ${modelDir} (base ${baseImage}, runtime base ${runtimeBaseImage})`);
+    const files = context.entries.filter((e) => e.type === 'file').length;
+    onLine(`building ${tag} from ${modelDir} (base ${baseImage}, runtime base ${runtimeBaseImage}; context ${files} files, ${((await contextBytes(context.entries)) / 1e6).toFixed(1)} MB)`);
     info = await dockerBuild(docker, { context, tag, dockerfile: DOCKERFILE, buildargs, buildKey, noCache: opts.noCache, onLine });
   }
   if (!info) throw new DockerError(`${tag}: image missing`, { image: tag });
