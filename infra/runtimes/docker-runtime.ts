@@ -107,8 +107,10 @@ export class DockerRuntime implements Runtime {
         this.log.info({ event: 'runtime.image_build', runtime: 'docker', image: tag, reason: info ? 'model sha256 differs' : 'missing' });
         await buildModelImage(spec.modelDir, this.buildOpts);
       })();
+      // Shared by concurrent starts only: a later start checks again (the image may have been removed meanwhile).
       this.images.set(tag, p);
-      p.catch(() => this.images.delete(tag));
+      const forget = () => this.images.delete(tag);
+      p.then(forget, forget);
     }
     return p;
   }
