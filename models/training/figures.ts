@@ -43,7 +43,7 @@ export function reliabilitySvg(bins: readonly ReliabilityBin[], ece: number, n: 
   const used = bins.filter((b) => b.count > 0);
   body.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${used.map((b) => `${fx(b.meanPredicted)},${fy(b.observed)}`).join(' ')}"/>`);
   for (const b of used) {
-    const r = Math.max(2.5, Math.sqrt(b.count / n) * 22);
+    const r = Math.min(12, Math.max(2.5, Math.sqrt(b.count / n) * 22));
     body.push(`<circle cx="${fx(b.meanPredicted)}" cy="${fy(b.observed)}" r="${r.toFixed(1)}" fill="#1f77b4" fill-opacity="0.55"><title>${b.lo.toFixed(1)}-${b.hi.toFixed(1)}: n=${b.count}, predicted ${b.meanPredicted.toFixed(3)}, observed ${b.observed.toFixed(3)}</title></circle>`);
   }
   body.push(`<text x="${(M.left + 8).toFixed(1)}" y="${(M.top + 16).toFixed(1)}">ECE ${ece.toFixed(4)} (${bins.length} bins, n=${n})</text>`);

@@ -3,7 +3,7 @@
 import type { EvalMetrics } from '../artifact.js';
 import type { LogRegFit } from './logreg.js';
 import type { ReliabilityBin } from './metrics.js';
-import { UPSTREAM_RECIPE, type Recipe } from './recipe.js';
+import { RECIPE_EVIDENCE, UPSTREAM_RECIPE, type Recipe } from './recipe.js';
 import type { FeatureSpace } from './tfidf.js';
 import type { ThresholdSearch } from './threshold.js';
 
@@ -59,9 +59,12 @@ export function renderReport(input: ReportInput): string {
     '',
     `Threshold on P(negative): **${search.chosen.threshold}** (a text is \`negative\` iff P(negative) ≥ threshold), n = ${val.n}.`,
     '',
-    '| metric | val | train, out-of-fold (CV) |',
+    '| metric | val | train, out-of-fold (CV)¹ |',
     '|---|---|---|',
     ...metricsRows(val).map((row, i) => `${row} ${metricsRows(cv)[i]!.split('|')[2]!.trim()} |`),
+    '',
+    '¹ Each train row scored by the fold model that did not see it, at the same threshold. The isotonic map of a fold',
+    'is fitted on those same rows, so calibration figures in this column (Brier, ECE) are optimistic by construction.',
     '',
     '### Confusion matrix (val)',
     '',
@@ -86,9 +89,13 @@ export function renderReport(input: ReportInput): string {
     '',
     '### Changes from the upstream recipe',
     '',
-    ...(recipe.changes.length ? recipe.changes : ['None: the upstream recipe as published.']),
+    ...(recipe.changes.length ? recipe.changes : ['None adopted: the upstream recipe as published (evidence below).']),
     '',
-    recipe === UPSTREAM_RECIPE ? '' : ['Upstream recipe for comparison:', '', ...describeRecipe(UPSTREAM_RECIPE), ''].join('\n'),
+    ...(recipe === UPSTREAM_RECIPE ? [] : ['Upstream recipe for comparison:', '', ...describeRecipe(UPSTREAM_RECIPE), '']),
+    '### Evidence (train and val only)',
+    '',
+    ...RECIPE_EVIDENCE,
+    '',
     '### Solver convergence per fold',
     '',
     '| fold | iterations | function evaluations | max gradient (mean loss) | converged |',
@@ -106,6 +113,10 @@ export function renderReport(input: ReportInput): string {
     `Every cut between two distinct P(negative) values was tried (${search.candidates.length} cuts; the threshold shown for a cut is the`,
     `shortest decimal inside it). Rule: maximise F1_neg subject to recall_neg ≥ ${search.minRecall}; ties go to the higher threshold.`,
     `Chosen: **${search.chosen.threshold}** — precision ${f4(search.chosen.precision)}, recall ${f4(search.chosen.recall)}, F1 ${f4(search.chosen.f1)}.`,
+    '',
+    `Recall margin: the held-out split is judged on recall_neg ≥ ${search.minRecall} too. At this threshold the out-of-fold`,
+    `scores of train give recall_neg ${f4(cv.negative.recall)} on ${cv.confusion.tn + cv.confusion.fp} negatives (val: ${f4(val.negative.recall)} on ${val.confusion.tn + val.confusion.fp}),`,
+    `so the val figure${val.negative.recall < cv.negative.recall ? ' is the low side of what the model does' : ' is not an outlier'}; the out-of-fold figure is somewhat optimistic (in-fold isotonic).`,
     '',
     '<details><summary>All cuts (threshold, rows predicted negative, precision, recall, F1 of the negative class)</summary>',
     '',
