@@ -1,7 +1,7 @@
 // The training pipeline behind `gsg train`: read the CSVs, fit the TF-IDF blocks, fit the cross-validated calibrated
 // logistic regression, export the ONNX graphs, choose the threshold on val through ONNX Runtime (exactly as the
 // server scores), write report, figures and metadata into a temporary directory and rename it into place, so a
-// failed run leaves nothing behind.
+// failed run leaves nothing behind (and a killed run's temporary directory is removed by the next run).
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GsgError } from '../../lib/errors.js';
@@ -164,6 +164,28 @@ function explainJson(params: ModelParams): string {
   return JSON.stringify({ features: params.blocks.flatMap((b) => b.terms), coefficients, intercept });
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `.tmp-<version>-<pid>` directories left by runs that were killed (their process is gone). */
+export async function removeStaleTempDirs(outDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(outDir).catch(() => [] as string[])) {
+    const m = /^\.tmp-.+-(\d+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
+      await rm(join(outDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
 export interface TrainResult {
   dir: string;
   version: string;
@@ -205,6 +227,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   progress('calibrate', `isotonic knots per fold: ${calibrated.folds.map((f) => f.isotonic.x.length).join(', ')}`);
 
   await mkdir(outDir, { recursive: true });
+  await removeStaleTempDirs(outDir);
   const tmpDir = join(outDir, `.tmp-${version}-${process.pid}`);
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir);

@@ -1,6 +1,6 @@
 // The training pipeline end to end on a small synthetic corpus: the version directory, deterministic export, the
 // ONNX graphs against the plain-TypeScript scorer (edge cases and padding), atomic writes.
-import { readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,18 @@ describe('training pipeline', () => {
     } finally {
       await bad.cleanup();
       await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('removes the temporary directory a killed run left behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gsg-models-'));
+    try {
+      // pid 2^22 + 1 is above Linux's pid_max, so no process has it.
+      await mkdir(join(dir, '.tmp-2026-01-01.009-4194305'), { recursive: true });
+      await trainModel({ dataDir: data.dir, outDir: dir, version: '2026-01-01.010', recipe: SYNTHETIC_RECIPE });
+      expect(await readdir(dir)).toEqual(['2026-01-01.010']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
