@@ -93,6 +93,12 @@ function forEachNgram(ids: Int32Array, spec: BlockSpec, stop: Set<number>, base:
   }
 }
 
+function grow<T extends Float64Array | Int32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function spell(key: number, base: number, tokens: string[]): string {
   let n = 0;
   while (base ** (n + 1) * (n + 1) <= key) n++;
@@ -113,25 +119,41 @@ function fitInterned(docs: Int32Array[], spec: BlockSpec, tokenId: Map<string, n
     const id = tokenId.get(w);
     if (id !== undefined) stop.add(id);
   }
-  const df = new Map<number, number>();
-  const lastDoc = new Map<number, number>();
+  // One map lookup per occurrence: key → entry; document frequency and last document seen in typed arrays.
+  const entry = new Map<number, number>();
+  let keys = new Float64Array(1 << 16);
+  let df = new Int32Array(1 << 16);
+  let lastDoc = new Int32Array(1 << 16);
   docs.forEach((ids, d) => {
     forEachNgram(ids, spec, stop, base, (key) => {
-      if (lastDoc.get(key) === d) return;
-      lastDoc.set(key, d);
-      df.set(key, (df.get(key) ?? 0) + 1);
+      let e = entry.get(key);
+      if (e === undefined) {
+        e = entry.size;
+        entry.set(key, e);
+        if (e === keys.length) {
+          keys = grow(keys);
+          df = grow(df);
+          lastDoc = grow(lastDoc);
+        }
+        keys[e] = key;
+        lastDoc[e] = -1;
+      }
+      if (lastDoc[e] !== d) {
+        lastDoc[e] = d;
+        df[e]!++;
+      }
     });
   });
   const n = docs.length;
   const low = docCountLimit(spec.minDf, n, 'min');
   const high = docCountLimit(spec.maxDf, n, 'max');
   if (high < low) throw new Error(`max_df corresponds to < documents than min_df (${high} < ${low})`);
-  const kept: { key: number; term: string }[] = [];
-  for (const [key, d] of df) if (d >= low && d <= high) kept.push({ key, term: spell(key, base, tokens) });
+  const kept: { key: number; term: string; df: number }[] = [];
+  for (let e = 0; e < entry.size; e++) if (df[e]! >= low && df[e]! <= high) kept.push({ key: keys[e]!, term: spell(keys[e]!, base, tokens), df: df[e]! });
   kept.sort((a, b) => compareCodePoints(a.term, b.term));
   const idf = new Float64Array(kept.length);
   kept.forEach((k, j) => {
-    idf[j] = Math.log((n + 1) / (df.get(k.key)! + 1)) + 1;
+    idf[j] = Math.log((n + 1) / (k.df + 1)) + 1;
   });
   return { block: { spec, terms: kept.map((k) => k.term), idf }, keys: kept.map((k) => k.key) };
 }
