@@ -103,7 +103,11 @@ export async function stackUp(opts: StackOptions & { grafana?: boolean; readyTim
   const prometheus = await ensurePrometheusImage({ docker, onLine });
   const grafanaImage = env.GSG_GRAFANA_IMAGE || file.values.GSG_GRAFANA_IMAGE || composeDefault('GSG_GRAFANA_IMAGE');
   const grafana = opts.grafana ?? (await imageAvailable(docker, grafanaImage, onLine));
-  const grafanaSkipped = grafana ? undefined : `${grafanaImage} is not available locally and cannot be pulled (docker pull it or docker load it, then run npm run stack again)`;
+  const grafanaSkipped = grafana
+    ? undefined
+    : opts.grafana === false
+      ? 'disabled (--no-grafana)'
+      : `${grafanaImage} is not available locally and cannot be pulled (docker pull it or docker load it, then run npm run stack again)`;
 
   // Secrets: the environment's, else the env file's, else generated into the env file.
   const updates: Record<string, string> = {

@@ -89,7 +89,7 @@ describeDocker('the docker-compose stack', () => describePrometheus('end to end 
   it('prints the router and Prometheus URLs and the admin token, and says Grafana was not started', () => {
     expect(up.stdout).toContain(`router        ${routerUrl}`);
     expect(up.stdout).toContain(`admin token   ${token}`);
-    expect(up.stdout).toMatch(/Grafana\s+not started: grafana\/grafana:\S+ is not available locally/);
+    expect(up.stdout).toMatch(/Grafana\s+not started: disabled \(--no-grafana\)/);
   });
 
   it('writes a private env file with a generated admin token and Grafana password, the images and the socket group', async () => {
