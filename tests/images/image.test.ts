@@ -29,7 +29,9 @@ describeDocker('model-server image', () => {
     ({ model, record, home } = await ensureTestImage(docker));
     image = await docker.getImage(record.image).inspect();
   }, 900_000);
-  afterAll(() => rm(home, { recursive: true, force: true }));
+  afterAll(async () => {
+    if (home) await rm(home, { recursive: true, force: true });
+  });
 
   it('is tagged gsg-model-server:<name>-<version>', () => {
     expect(record.image).toBe(`gsg-model-server:${model.name}-${model.version}`);

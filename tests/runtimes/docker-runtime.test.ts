@@ -33,7 +33,7 @@ describeDocker('DockerRuntime', () => {
   afterAll(async () => {
     for (const c of await docker.listContainers({ all: true, filters: { label: [`gsg.managed-by=${owner}`] } })) await docker.getContainer(c.Id).remove({ force: true });
     await docker.getNetwork(owner).remove().catch(() => {});
-    await rm(build.home, { recursive: true, force: true });
+    if (build) await rm(build.home, { recursive: true, force: true });
   });
 
   describe('runtime behaviour', () => {
