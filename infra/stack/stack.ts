@@ -249,7 +249,8 @@ export async function stackDown(opts: StackOptions = {}): Promise<DownResult> {
   const docker = opts.docker ?? connectDocker();
   const { project: proj, file } = await project(opts);
   // down interpolates the whole file: required variables need some value even when .env is gone.
-  const p: ComposeProject = { ...proj, env: { GSG_DOCKER_GID: file.values.GSG_DOCKER_GID ?? '0', GRAFANA_ADMIN_PASSWORD: file.values.GRAFANA_ADMIN_PASSWORD ?? 'unused-by-down', ...proj.env } };
+  const required = { GSG_DOCKER_GID: '0', GRAFANA_ADMIN_PASSWORD: 'unused-by-down', GSG_BLUE_IMAGE: 'unused-by-down', ...file.values };
+  const p: ComposeProject = { ...proj, env: { ...required, ...proj.env } };
   onLine(`stopping stack ${proj.name}`);
   await compose(p, ['stop', '-t', '40', 'platform'], { onLine, allowFailure: true });
   const managed = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managedBy}=${proj.name}`] } });

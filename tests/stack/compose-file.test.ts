@@ -1,7 +1,8 @@
 // docker-compose.yaml as a contract: valid for the installed docker-compose, the platform wired to what the
 // DockerRuntime and Prometheus need (fixed network name, targets volume, socket, blue), every service with a health
 // check and a restart policy, images/ports/names from the environment with defaults, no secret in the file, the
-// required variables named when missing, Grafana behind a profile, blue's default image the bundled version.
+// required variables named when missing (blue's image among them: it changes with the bundled model), Grafana
+// behind a profile.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectRoot } from '../../lib/paths.js';
-import { imageRef } from '../../infra/images/build-image.js';
-import { compose, COMPOSE_FILE, composeDefault, type ComposeProject } from '../../infra/stack/compose.js';
+import { compose, COMPOSE_FILE, type ComposeProject } from '../../infra/stack/compose.js';
 import { describeDocker } from '../helpers/docker.js';
-import { bundledVersionDir } from '../helpers/platform.js';
-import { readMetadata } from '../../models/artifact.js';
 
 interface Service {
   image: string;
@@ -70,7 +68,7 @@ it('has a health check and restart: unless-stopped on every service, and starts 
 it('takes images, host ports and the bind address from the environment, with defaults', () => {
   expect([platform.image, blue.image, prometheus.image, grafana.image]).toEqual([
     '${GSG_PLATFORM_IMAGE:-gsg-platform:latest}',
-    expect.stringMatching(/^\$\{GSG_BLUE_IMAGE:-gsg-model-server:/),
+    expect.stringMatching(/^\$\{GSG_BLUE_IMAGE:\?.+\}$/),
     '${GSG_PROMETHEUS_IMAGE:-gsg-prometheus:latest}',
     expect.stringMatching(/^\$\{GSG_GRAFANA_IMAGE:-grafana\/grafana:/),
   ]);
@@ -80,10 +78,6 @@ it('takes images, host ports and the bind address from the environment, with def
   expect(blue.ports).toBeUndefined();
 });
 
-it("defaults blue to the image of the newest bundled version (what the platform registers as production)", async () => {
-  const meta = await readMetadata(await bundledVersionDir());
-  expect(composeDefault('GSG_BLUE_IMAGE')).toBe(imageRef(meta.model_name, meta.version));
-});
 
 it('holds no secret: the admin token and the Grafana password come from the environment', () => {
   expect(platform.environment!.GSG_ADMIN_TOKEN).toBe('${GSG_ADMIN_TOKEN:-}');
@@ -98,6 +92,9 @@ it('puts Grafana behind the "grafana" profile, the only service that needs an im
   for (const s of [platform, blue, prometheus]) expect(s.profiles).toBeUndefined();
 });
 
+/** The variables without a default (npm run stack writes them to .env). */
+const REQUIRED: Record<string, string> = { GSG_DOCKER_GID: '999', GRAFANA_ADMIN_PASSWORD: 'not-a-real-password', GSG_BLUE_IMAGE: 'gsg-model-server:sentiment-logreg-2026-01-01.001' };
+
 describeDocker('docker-compose config', () => {
   let dir: string;
   let project: (env: Record<string, string>) => ComposeProject;
@@ -111,21 +108,23 @@ describeDocker('docker-compose config', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('accepts the file once the required variables are set', async () => {
-    const r = await compose(project({ GSG_DOCKER_GID: '999', GRAFANA_ADMIN_PASSWORD: 'not-a-real-password' }), ['config', '--quiet'], { allowFailure: true });
+    const r = await compose(project({ ...REQUIRED }), ['config', '--quiet'], { allowFailure: true });
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it('names GSG_DOCKER_GID and GRAFANA_ADMIN_PASSWORD when they are missing', async () => {
-    const noGid = await compose(project({ GRAFANA_ADMIN_PASSWORD: 'x' }), ['config', '--quiet'], { allowFailure: true });
-    expect(noGid.code).not.toBe(0);
-    expect(noGid.stderr).toContain('set GSG_DOCKER_GID to the group id of /var/run/docker.sock');
-    const noPassword = await compose(project({ GSG_DOCKER_GID: '999' }), ['config', '--quiet'], { allowFailure: true });
-    expect(noPassword.code).not.toBe(0);
-    expect(noPassword.stderr).toContain('set GRAFANA_ADMIN_PASSWORD');
+  it.each([
+    ['GSG_DOCKER_GID', 'set GSG_DOCKER_GID to the group id of /var/run/docker.sock'],
+    ['GRAFANA_ADMIN_PASSWORD', 'set GRAFANA_ADMIN_PASSWORD'],
+    ['GSG_BLUE_IMAGE', "set GSG_BLUE_IMAGE to the production version's model-server image"],
+  ])('names %s when it is missing', async (name, message) => {
+    const { [name]: _, ...rest } = REQUIRED;
+    const r = await compose(project(rest), ['config', '--quiet'], { allowFailure: true });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
   });
 
   it('publishes on random host ports when the port variables are set but empty', async () => {
-    const r = await compose(project({ GSG_DOCKER_GID: '999', GRAFANA_ADMIN_PASSWORD: 'x', GSG_ROUTER_PORT: '' }), ['config'], { allowFailure: true });
+    const r = await compose(project({ ...REQUIRED, GSG_ROUTER_PORT: '' }), ['config'], { allowFailure: true });
     expect(r.code, r.stderr).toBe(0);
     const resolved = parse(r.stdout) as { services: Record<string, { ports?: unknown[] }> };
     expect(JSON.stringify(resolved.services.platform!.ports)).not.toContain('8080:8080');
