@@ -2,7 +2,8 @@
 // JSON state file, adoption by an owner restarted after a crash, and a clear error when a server dies while starting.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +17,18 @@ import { bundledModel, type BundledModel } from '../images/fixtures.js';
 import { runtimeBehaviour } from './runtime-behaviour.js';
 
 const quiet = createLogger({ name: 'process-runtime-test', level: 'silent' });
+
+/** A logger whose JSON lines are collected, to check which events were logged. */
+function collectingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ name: 'process-runtime-test', level: 'info', destination }) };
+}
 let tmp: string;
 let model: BundledModel;
 let n = 0;
@@ -82,6 +95,18 @@ describe('ProcessRuntime: state file and adoption', () => {
 });
 
 describe('ProcessRuntime: failures', () => {
+  it('a corrupt state file is logged and replaced, never fatal', async () => {
+    const stateFile = join(tmp, 'corrupt', 'runtime.json');
+    await mkdir(join(tmp, 'corrupt'), { recursive: true });
+    await writeFile(stateFile, '{"version": 1, "instances": [{"id": 42}]}');
+    const { lines, logger } = collectingLogger();
+    const rt = new ProcessRuntime({ stateFile, logger });
+    expect(await rt.list()).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'runtime.state_invalid', file: stateFile }));
+    expect(await readState(stateFile)).toEqual({ version: 1, instances: [] });
+    await rt.close();
+  });
+
   it('a server that exits while starting fails start with its exit and last log lines, leaving nothing behind', async () => {
     const rt = newRuntime();
     const notAModel = await mkdtemp(join(tmp, 'not-a-model-'));
