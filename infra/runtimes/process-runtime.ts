@@ -1,5 +1,5 @@
-// ProcessRuntime, the embedded default (no Docker): each model version runs as a child process
-// `node dist/services/model-server/src/main.js` on a free local port. It persists what runs to a JSON state file so an
+// ProcessRuntime, the embedded default (no Docker): each model version runs as a child process `node
+// dist/model-server.mjs` (the one-file server bundle, see server-bundle.ts) on a free local port. It persists what runs to a JSON state file so an
 // owner restarted after a crash adopts the instances still alive and ready (and drops or stops the others).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { formatZodError } from '../../lib/zod-errors.js';
 import { pidAlive } from '../images/file-lock.js';
 import { Instance, type Runtime, type StartSpec } from '../runtime.js';
 import { InstanceNotFoundError, RuntimeError, waitUntilReady } from './ready.js';
+import { ensureServerBundle, serverBundlePath, serverDistEntry } from './server-bundle.js';
 
 /** One instance as persisted: the Instance plus what is needed to adopt and stop it later. */
 const ProcessEntry = Instance.extend({
@@ -36,7 +37,7 @@ export interface ProcessRuntimeOptions {
   logDir?: string;
   /** Address the servers bind (default 127.0.0.1). */
   host?: string;
-  /** Server entry script (default <project>/dist/services/model-server/src/main.js). */
+  /** Server entry script (default: the one-file bundle dist/model-server.mjs, built when stale; see server-bundle.ts). */
   entry?: string;
   /** Node binary (default this process's). */
   node?: string;
@@ -59,10 +60,11 @@ interface Tracked {
 const LOG_TAIL_BYTES = 2048;
 const ADOPT_READY_TIMEOUT_MS = 3000;
 
-/** Whether pid still runs the model-server entry (guards against a reused pid); true where /proc is unavailable. */
-async function runsEntry(pid: number, entry: string): Promise<boolean> {
+/** Whether pid still runs a model-server entry (guards against a reused pid); true where /proc is unavailable. */
+async function runsEntry(pid: number, entries: string[]): Promise<boolean> {
   try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes(entry);
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return entries.some((e) => args.includes(e));
   } catch {
     return !existsSync('/proc/self');
   }
@@ -99,7 +101,10 @@ async function logTail(file: string | undefined): Promise<string> {
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
   readonly stateFile: string;
-  private readonly opts: Required<Omit<ProcessRuntimeOptions, 'stateFile' | 'logger'>>;
+  private readonly opts: Required<Omit<ProcessRuntimeOptions, 'stateFile' | 'logger' | 'entry'>>;
+  /** Entries a server of ours may run (for adoption): the configured one, or the bundle and the dist entry. */
+  private readonly entries: string[];
+  private entry?: Promise<string>;
   private readonly log: Logger;
   private readonly tracked = new Map<string, Tracked>();
   private loaded?: Promise<void>;
@@ -111,21 +116,24 @@ export class ProcessRuntime implements Runtime {
       logs: opts.logs ?? 'file',
       logDir: opts.logDir ?? join(dirname(this.stateFile), 'logs'),
       host: opts.host ?? '127.0.0.1',
-      entry: opts.entry ?? join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js'),
       node: opts.node ?? process.execPath,
       graceMs: opts.graceMs ?? 10_000,
       readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
       pollIntervalMs: opts.pollIntervalMs ?? 10,
     };
     this.log = opts.logger ?? createLogger({ name: 'process-runtime' });
+    this.entries = opts.entry ? [opts.entry] : [serverBundlePath(projectRoot()), serverDistEntry(projectRoot())];
+    if (opts.entry) this.entry = Promise.resolve(opts.entry);
   }
 
   async start(spec: StartSpec): Promise<Instance> {
     await this.load();
-    if (!existsSync(this.opts.entry)) throw new RuntimeError(`model server entry ${this.opts.entry} is missing (run npm run build)`, { entry: this.opts.entry });
+    this.entry ??= ensureServerBundle(projectRoot(), this.log);
+    const entry = await this.entry;
+    if (!existsSync(entry)) throw new RuntimeError(`model server entry ${entry} is missing (run npm run build)`, { entry });
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.startOnce(spec);
+        return await this.startOnce(spec, entry);
       } catch (err) {
         // Another process took the free port between probing and binding: try another one.
         if (attempt < 3 && err instanceof RuntimeError && /EADDRINUSE/.test(err.message)) continue;
@@ -134,7 +142,7 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  private async startOnce(spec: StartSpec): Promise<Instance> {
+  private async startOnce(spec: StartSpec, entryScript: string): Promise<Instance> {
     const port = await freePort(this.opts.host);
     const url = `http://${this.opts.host}:${port}`;
     const startedAt = new Date();
@@ -161,7 +169,7 @@ export class ProcessRuntime implements Runtime {
     let child: ChildProcess;
     try {
       // detached: the server survives an owner crash (to be adopted) and does not get the terminal's Ctrl-C twice.
-      child = spawn(this.opts.node, [this.opts.entry], { env, stdio: ['ignore', stdio, stdio], detached: true });
+      child = spawn(this.opts.node, [entryScript], { env, stdio: ['ignore', stdio, stdio], detached: true });
     } finally {
       await fh?.close();
     }
@@ -292,7 +300,7 @@ export class ProcessRuntime implements Runtime {
       this.log.warn({ event: 'runtime.state_invalid', file: this.stateFile, err: (err as Error).message });
     }
     for (const entry of entries) {
-      const ours = pidAlive(entry.pid) && (await runsEntry(entry.pid, this.opts.entry));
+      const ours = pidAlive(entry.pid) && (await runsEntry(entry.pid, this.entries));
       if (!ours) {
         this.log.info({ event: 'runtime.dropped', runtime: 'process', id: entry.id, reason: 'not running' });
         continue;
