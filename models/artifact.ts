@@ -59,7 +59,7 @@ export const ModelMetadata = z.object({
     token_pattern: z.string(),
   }),
   features: z.object({ unigrams: NgramBlock, ngrams: NgramBlock, vocabulary_size: z.number().int().positive() }),
-  classifier: z.object({ type: z.literal('logistic_regression'), penalty: z.literal('l2'), C: z.number().positive(), class_weight: z.union([z.literal('balanced'), z.null(), z.record(z.string(), z.number())]), solver: z.string() }),
+  classifier: z.object({ type: z.literal('logistic_regression'), penalty: z.literal('l2'), C: z.number().positive(), class_weight: z.union([z.literal('balanced'), z.null(), z.record(z.string(), z.number())]), nb_scaling: z.object({ alpha: z.number().positive() }).nullable().optional().describe('Naive-Bayes log-count-ratio feature scaling (NB-LR); coefficients are already multiplied by the ratios'), solver: z.string() }),
   calibration: z.object({ method: z.literal('isotonic'), cv: z.number().int().min(2), ensemble: z.boolean() }),
   onnx: z.object({
     opset: z.number().int(),

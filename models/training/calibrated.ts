@@ -11,6 +11,7 @@ import { projectRoot } from '../../lib/paths.js';
 import { selectRows, type Csr } from './csr.js';
 import type { FoldJob, FoldResult } from './fold-worker.js';
 import { stratifiedKFold } from './folds.js';
+import { logCountRatio, scaleColumns } from './nb-scaling.js';
 import { fitIsotonic, predictIsotonic, type IsotonicFit } from './isotonic.js';
 import { decisionFunction, fitLogReg, type LogRegFit, type LogRegModel } from './logreg.js';
 
@@ -24,6 +25,8 @@ export interface CalibratedOptions {
   gtol?: number;
   /** L-BFGS memory (correction pairs). */
   memory?: number;
+  /** Naive-Bayes log-count-ratio scaling with this smoothing α (computed on each fold's training part); null = off. */
+  nbAlpha?: number | null;
   /** Worker threads fitting folds (default: available cores, at most 4); results do not depend on it. */
   workers?: number;
   /** Called after each fold is fitted (progress; folds may finish out of order). */
@@ -113,12 +116,22 @@ async function fitFolds(jobs: FoldJob[], workers: number, onFit: (fold: number, 
 export async function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOptions): Promise<CalibratedModel> {
   const testFold = stratifiedKFold(y, opts.folds);
   const jobs: FoldJob[] = [];
+  const ratios: (Float64Array | undefined)[] = [];
   for (let f = 0; f < opts.folds; f++) {
     const trainRows = rowsWhere(testFold, (k) => k !== f);
     const yTrain = pick(y, trainRows);
-    jobs.push({ fold: f, X: selectRows(X, trainRows), y: yTrain, opts: { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol, memory: opts.memory } });
+    let XTrain = selectRows(X, trainRows);
+    const r = opts.nbAlpha == null ? undefined : logCountRatio(XTrain, yTrain, opts.nbAlpha);
+    if (r) XTrain = scaleColumns(XTrain, r);
+    ratios.push(r);
+    jobs.push({ fold: f, X: XTrain, y: yTrain, opts: { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol, memory: opts.memory } });
   }
   const fits = await fitFolds(jobs, opts.workers ?? defaultWorkers(), (f, fit) => opts.onFold?.(f, fit));
+  // A fold fitted on NB-scaled features is the linear model r ⊙ w on the unscaled ones.
+  fits.forEach((fit, f) => {
+    const r = ratios[f];
+    if (r) for (let j = 0; j < r.length; j++) fit.coef[j] *= r[j]!;
+  });
   const folds: CalibratedFold[] = [];
   const heldOutDecision = new Float64Array(X.nRows);
   const heldOutProbability = new Float64Array(X.nRows);

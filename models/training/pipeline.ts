@@ -101,7 +101,7 @@ export async function fitModel(tokens: readonly (readonly string[])[], labels: U
   );
   const X = transform(space, tokens);
   progress.onVectorised?.(space, X);
-  const calibrated = await fitCalibratedCV(X, labels, { C: recipe.C, classWeight: recipe.classWeight, folds: recipe.folds, gtol: recipe.gtol, workers: progress.workers, onFold: progress.onFold });
+  const calibrated = await fitCalibratedCV(X, labels, { C: recipe.C, classWeight: recipe.classWeight, nbAlpha: recipe.nbAlpha, folds: recipe.folds, gtol: recipe.gtol, workers: progress.workers, onFold: progress.onFold });
   return { space, calibrated, params: toModelParams(space, calibrated) };
 }
 
@@ -278,7 +278,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       label_mapping: { negative: 0, positive: 1 },
       preprocessing: data.preprocessing,
       features: { unigrams: block(uni, 0), ngrams: block(ng, 1), vocabulary_size: space.size },
-      classifier: { type: 'logistic_regression', penalty: 'l2', C: recipe.C, class_weight: recipe.classWeight, solver: `lbfgs (gym-sentiment-guard, gtol ${recipe.gtol})` },
+      classifier: { type: 'logistic_regression', penalty: 'l2', C: recipe.C, class_weight: recipe.classWeight, nb_scaling: recipe.nbAlpha === null ? null : { alpha: recipe.nbAlpha }, solver: `lbfgs (gym-sentiment-guard, gtol ${recipe.gtol})` },
       calibration: { method: 'isotonic', cv: recipe.folds, ensemble: true },
       onnx: { opset: OPSET, ml_opset: ML_OPSET, input: 'tokens', outputs: { probabilities: 'probabilities', contributions: 'contributions' }, explain_model: EXPLAIN_MODEL_FILE },
       metrics: { val, cv_train: cv },

@@ -39,7 +39,7 @@ function describeRecipe(r: Recipe): string[] {
   const cw = r.classWeight === null ? 'none' : typeof r.classWeight === 'string' ? r.classWeight : `negative ${r.classWeight.negative}, positive ${r.classWeight.positive}`;
   return [
     ...r.blocks.map((b) => `- ${b.name}: word ${b.ngramRange[0]}–${b.ngramRange[1]}-grams, min_df ${b.minDf}, max_df ${b.maxDf}, ${b.sublinearTf ? 'sublinear tf' : 'raw tf'}, ${b.useStopWords ? 'stop words of stopwords_es_safe.txt dropped' : 'no stop words'}, L2-normalised`),
-    `- logistic regression: L2, C = ${r.C}, class weights ${cw}, L-BFGS to max |gradient| ≤ ${r.gtol} (mean loss)`,
+    `- logistic regression: L2, C = ${r.C}, class weights ${cw}, ${r.nbAlpha === null ? 'no feature scaling' : `features scaled by their Naive-Bayes log-count ratio (α = ${r.nbAlpha}, per fold)`}, L-BFGS to max |gradient| ≤ ${r.gtol} (mean loss)`,
     `- calibration: isotonic, ${r.folds}-fold stratified CV (no shuffle), probabilities averaged over the folds`,
     `- threshold on P(negative): best F1_neg on val with recall_neg ≥ ${r.minRecall}`,
   ];

@@ -61,6 +61,10 @@ export const CANDIDATES: Candidate[] = [
   vary('unigram min_df 5', {}, [{ minDf: 5 }, {}]),
   vary('n-grams 2–2', {}, [{}, { ngramRange: [2, 2] }]),
   vary('n-gram min_df 3', {}, [{}, { minDf: 3 }]),
+  vary('NB log-count ratio α 1 (NB-LR)', { nbAlpha: 1 }),
+  vary('NB-LR α 1, C 2', { nbAlpha: 1, C: 2 }),
+  vary('NB-LR α 1, C 10', { nbAlpha: 1, C: 10 }),
+  vary('NB-LR α 0.5', { nbAlpha: 0.5 }),
 ];
 
 export function comparisonTable(rows: readonly Comparison[]): string {
