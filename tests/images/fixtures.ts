@@ -35,12 +35,15 @@ export async function testBuildOptions(docker: Docker) {
   return { docker, baseImage: BASE_IMAGE_TAGS.build, runtimeBaseImage: BASE_IMAGE_TAGS.runtime, home: await mkdtemp(join(tmpdir(), 'gsg-images-')) };
 }
 
-/** The bundled version's image: built the first time, reused (same build key) afterwards. */
-export async function ensureTestImage(docker: Docker): Promise<{ model: BundledModel; record: BuildRecord; home: string }> {
+/**
+ * The bundled version's image: built the first time, reused (same build key) afterwards. `options` are the build
+ * options used (reuse them for further builds); the caller removes `options.home`.
+ */
+export async function ensureTestImage(docker: Docker): Promise<{ model: BundledModel; record: BuildRecord; options: Awaited<ReturnType<typeof testBuildOptions>> }> {
   const model = await bundledModel();
-  const opts = await testBuildOptions(docker);
-  const record = await buildModelImage(model.dir, opts);
-  return { model, record, home: opts.home };
+  const options = await testBuildOptions(docker);
+  const record = await buildModelImage(model.dir, options);
+  return { model, record, options };
 }
 
 /** Runs a command in a fresh container of `image` (removed afterwards): exit code and output. */

@@ -26,7 +26,9 @@ describeDocker('model-server image', () => {
   let image: Docker.ImageInspectInfo;
 
   beforeAll(async () => {
-    ({ model, record, home } = await ensureTestImage(docker));
+    const built = await ensureTestImage(docker);
+    ({ model, record } = built);
+    home = built.options.home;
     image = await docker.getImage(record.image).inspect();
   }, 900_000);
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { imageRef } from '../../infra/images/build-image.js';
 import { DockerRuntime, type DockerRuntimeOptions } from '../../infra/runtimes/docker-runtime.js';
 import type { Instance } from '../../infra/runtime.js';
 import { describeDocker } from '../helpers/docker.js';
-import { ensureTestImage, testBuildOptions, type BundledModel } from '../images/fixtures.js';
+import { ensureTestImage, type testBuildOptions, type BundledModel } from '../images/fixtures.js';
 import { get, runtimeBehaviour } from './runtime-behaviour.js';
 
 const quiet = createLogger({ name: 'docker-runtime-test', level: 'silent' });
@@ -27,8 +27,7 @@ const specOf = (m: BundledModel) => ({ modelName: m.name, version: m.version, mo
 
 describeDocker('DockerRuntime', () => {
   beforeAll(async () => {
-    ({ model } = await ensureTestImage(docker));
-    build = await testBuildOptions(docker);
+    ({ model, options: build } = await ensureTestImage(docker));
   }, 900_000);
   afterAll(async () => {
     for (const c of await docker.listContainers({ all: true, filters: { label: [`gsg.managed-by=${owner}`] } })) await docker.getContainer(c.Id).remove({ force: true });
