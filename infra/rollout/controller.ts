@@ -442,7 +442,8 @@ export function createRolloutController(opts: ControllerOptions): RolloutControl
       await moveAlias(r, sd.version, liveVersion);
       r.scale_down = null;
       await finish(r, 'completed', `${opts.modelName}:${PRODUCTION_ALIAS} is back on ${sd.version} (instant: the old color was still running)`);
-      await stopInstance(liveInst.kind, liveInst.id, live, r);
+      // The rolled-back color has weight 0 now; it drains and stops in the background so the caller gets its answer at once.
+      void stopInstance(liveInst.kind, liveInst.id, live, r);
       return r;
     }
 
