@@ -1,10 +1,12 @@
 // The hot path: POST /predict, POST /predict/explain, GET /model/info (and the docs pages) on a raw node:http
 // handler. Buffers the request body (with a limit, so it can be retried), picks a color, forwards through the
-// color's keep-alive undici pool with a minimal header set, and writes the upstream response through with
-// x-served-by / x-model-version / x-request-id. A request that fails to connect or is reset before any response
-// byte is retried once on the other color; after that 502, past the deadline 504, with no ready color 503.
+// color's keep-alive undici pool with a minimal header set, and answers with the upstream's complete response
+// (status, body, a fixed set of headers) plus x-served-by / x-model-version / x-request-id. A request that fails
+// to connect or is reset before any response byte is retried once on the other color; after that 502, past the
+// deadline 504, with no ready color 503.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log.js';
 import { otherColor, type Color } from '../infra/runtime.js';
 import type { RouterControl, Target } from './control.js';
@@ -30,9 +32,14 @@ export interface Proxy {
 
 /** Request headers passed to the model server; everything else (cookies, auth, hop-by-hop) stays at the router. */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'content-encoding', 'accept', 'accept-encoding', 'user-agent'] as const;
-/** Response headers not copied from the upstream: hop-by-hop ones, and the ones the router sets itself. */
-const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'x-served-by', 'x-model-version', 'x-request-id']);
+/**
+ * Response headers copied from the upstream (what the model server sends that a client may use); hop-by-hop ones
+ * and the router's own (x-served-by, x-model-version, x-request-id) are never copied.
+ */
+const COPIED_RESPONSE_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'date', 'retry-after', 'allow', 'cache-control', 'etag', 'last-modified', 'vary', 'location']);
 const EMPTY = Buffer.alloc(0);
+/** The exchange a client connection has in flight (HTTP/1.1: one at a time per connection). */
+const CURRENT = Symbol('gsg.exchange');
 /** Same rule as the model server: a client id is kept when it is 1-128 visible ASCII characters. */
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
@@ -95,10 +102,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
 
   const onError = (ex: Exchange, target: Target, err: Error & { code?: string }) => {
     if (ex.done) return;
-    if (ex.responded) {
-      // The upstream died mid-response: nothing to retry, the client sees a truncated response.
-      ex.res.destroy();
-      return finish(ex, target.counts, 502, true);
+    if (ex.responded && !ex.timedOut) {
+      // The upstream died mid-response: not retried (it answered), but nothing reached the client yet either.
+      log.warn({ event: 'router.upstream_error', request_id: ex.requestId, color: target.color, error: err.code ?? err.name }, 'upstream failed mid-response');
+      return fail(ex, new BadGatewayError(`${target.color} (${target.version}) broke off its response: ${err.code ?? err.name}`, { color: target.color }));
     }
     if (ex.timedOut) {
       log.warn({ event: 'router.upstream_timeout', request_id: ex.requestId, color: target.color, timeout_ms: upstreamTimeoutMs }, 'upstream timeout');
@@ -141,47 +148,77 @@ export function createProxy(opts: ProxyOptions): Proxy {
       const v = incoming[name];
       if (v !== undefined) headers.push(name, v);
     }
-    const res = ex.res;
-    let status = 502;
-    let resume: () => void = () => undefined;
-    // undici's handler callbacks (its native dispatch path in v7): no streams or events per request.
     target.pool.dispatch(
       { path: ex.req.url ?? '/', method: ex.req.method as 'GET' | 'POST', headers, body: ex.body.length > 0 || ex.req.method === 'POST' ? ex.body : null, idempotent: true, blocking: false },
-      {
-        onConnect(abort) {
-          if (ex.done) return abort(new Error('client gone'));
-          ex.abort = abort;
-        },
-        onHeaders(statusCode, raw, resumeUpstream) {
-          if (statusCode < 200) return true; // 1xx: wait for the real response
-          ex.responded = true;
-          status = statusCode;
-          resume = resumeUpstream;
-          const out: string[] = [];
-          for (let i = 0; i < raw.length; i += 2) {
-            const name = raw[i]!.toString('latin1');
-            if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) out.push(name, raw[i + 1]!.toString('latin1'));
-          }
-          out.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
-          res.sendDate = false; // the upstream's Date passes through
-          res.writeHead(statusCode, out);
-          return true;
-        },
-        onData(chunk) {
-          if (res.write(chunk)) return true;
-          // A slow client: undici pauses until the client's 'drain'.
-          res.once('drain', resume);
-          return false;
-        },
-        onComplete() {
-          res.end();
-          finish(ex, target.counts, status, true);
-        },
-        onError(err) {
-          onError(ex, target, err as Error & { code?: string });
-        },
-      },
+      new UpstreamResponse(ex, target),
     );
+  };
+
+  /**
+   * undici's handler callbacks (its native dispatch path in v7; no streams or events per request). The response is
+   * collected and written to the client in one res.end() when complete, so an upstream that dies mid-body still
+   * gets a clean 502 rather than a truncated answer.
+   */
+  class UpstreamResponse {
+    status = 502;
+    headers: string[] = [];
+    chunks: Buffer[] = [];
+    size = 0;
+    constructor(
+      readonly ex: Exchange,
+      readonly target: Target,
+    ) {}
+    onConnect(abort: (err: Error) => void) {
+      if (this.ex.done) return abort(new Error('client gone'));
+      this.ex.abort = abort;
+    }
+    onHeaders(statusCode: number, raw: Buffer[]) {
+      if (statusCode < 200) return true; // 1xx: wait for the real response
+      this.ex.responded = true;
+      this.status = statusCode;
+      const out = this.headers;
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toString('latin1');
+        if (COPIED_RESPONSE_HEADERS.has(name.toLowerCase())) out.push(name, raw[i + 1]!.toString('latin1'));
+      }
+      return true;
+    }
+    onData(chunk: Buffer) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      return true;
+    }
+    onComplete() {
+      const { ex, target } = this;
+      if (ex.done) return;
+      this.headers.push('x-served-by', target.color, 'x-model-version', target.version, 'x-request-id', ex.requestId);
+      const res = ex.res;
+      res.sendDate = false; // the upstream's Date passes through
+      res.writeHead(this.status, this.headers);
+      res.end(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size));
+      finish(ex, target.counts, this.status, true);
+    }
+    onError(err: Error) {
+      onError(this.ex, this.target, err as Error & { code?: string });
+    }
+  }
+
+  /**
+   * A client that disconnects mid-request stops its upstream request. One 'close' listener per connection (not per
+   * request): it aborts the connection's latest exchange (a pipelining client's earlier ones just finish unread).
+   */
+  const watchClient = (req: IncomingMessage, ex: Exchange) => {
+    const socket = req.socket as Socket & { [CURRENT]?: Exchange };
+    if (!(CURRENT in socket)) {
+      socket.once('close', () => {
+        const current = socket[CURRENT];
+        if (!current || current.done) return;
+        current.done = true;
+        inflight.delete(current);
+        current.abort?.(new Error('client gone'));
+      });
+    }
+    socket[CURRENT] = ex;
   };
 
   const route = (ex: Exchange) => {
@@ -222,13 +259,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
         timedOut: false,
         done: false,
       };
-      res.on('close', () => {
-        if (ex.done || res.writableFinished) return;
-        // The client went away: stop the upstream request and forget the exchange.
-        ex.done = true;
-        inflight.delete(ex);
-        ex.abort?.(new Error('client gone'));
-      });
+      watchClient(req, ex);
 
       const pin = req.headers['x-gsg-color'];
       if (pin !== undefined) {
