@@ -21,6 +21,8 @@ export interface FakeModelServer {
   status: number;
   /** Reset the connection (no response byte) for this many upcoming predictions. */
   resetNext: number;
+  /** Send the status line, headers and half the body, then drop the connection, for this many upcoming predictions. */
+  breakOffNext: number;
   /** Stops listening and destroys every connection at once, like a killed process. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -38,6 +40,7 @@ export async function startFakeModelServer(opts: { version: string; ready?: bool
     delayMs: 0,
     status: 200,
     resetNext: 0,
+    breakOffNext: 0,
   } as FakeModelServer;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -65,6 +68,13 @@ export async function startFakeModelServer(opts: { version: string; ready?: bool
         if (fake.resetNext > 0) {
           fake.resetNext--;
           req.socket.resetAndDestroy();
+          return;
+        }
+        if (fake.breakOffNext > 0) {
+          fake.breakOffNext--;
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+          res.write('[{"sentiment":"posi');
+          setTimeout(() => req.socket.destroy(), 20);
           return;
         }
         const answer = () => {

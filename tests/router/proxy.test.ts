@@ -197,6 +197,14 @@ describe('upstream answers and failures', () => {
     expect(blue.predictions).toBe(0);
   });
 
+  it('answers 502 JSON, not a truncated answer, when the upstream breaks off mid-response', async () => {
+    blue.breakOffNext = 1;
+    const a = await predict(rt.url, { 'x-gsg-color': 'blue' });
+    expect(a.status).toBe(502);
+    expect(a.body.detail).toMatch(/blue .* broke off its response/);
+    expect((await predict(rt.url, { 'x-gsg-color': 'blue' })).status).toBe(200);
+  });
+
   it('answers 502 JSON when both colors fail', async () => {
     blue.resetNext = 5;
     green.resetNext = 5;
