@@ -30,7 +30,12 @@ interface Watched {
   inFlight: Promise<void> | undefined;
   /** The model_version the upstream reported last (for the mismatch warning, logged once per value). */
   reportedVersion: string | undefined;
+  /** Probes in a row that got no answer (timeout, reset): a ready color is marked down at the second one. */
+  unanswered: number;
 }
+
+/** A busy upstream may miss one probe deadline without losing its traffic; a 503 (draining) or a refused connection counts at once. */
+const UNANSWERED_PROBES_BEFORE_DOWN = 2;
 
 export function createUpstreamHealth(opts: HealthOptions): UpstreamHealth {
   const intervalMs = opts.intervalMs ?? 1000;
@@ -50,11 +55,13 @@ export function createUpstreamHealth(opts: HealthOptions): UpstreamHealth {
     if (w.inFlight) return w.inFlight;
     w.inFlight = new Promise<void>((resolve) => {
       let settled = false;
-      const done = (ok: boolean, reason: string) => {
+      const done = (ok: boolean, reason: string, answered = true) => {
         if (settled) return;
         settled = true;
         w.inFlight = undefined;
-        if (watched[color] === w) set(color, ok, w.url, reason);
+        w.unanswered = ok || answered ? 0 : w.unanswered + 1;
+        const tolerated = !ok && !answered && ready[color] && w.unanswered < UNANSWERED_PROBES_BEFORE_DOWN && !/ECONNREFUSED/.test(reason);
+        if (watched[color] === w && !tolerated) set(color, ok, w.url, reason);
         resolve();
       };
       const req = get(`${w.url}/ready`, { agent: w.agent, timeout: timeoutMs }, (res) => {
@@ -64,10 +71,10 @@ export function createUpstreamHealth(opts: HealthOptions): UpstreamHealth {
           if (res.statusCode === 200) checkVersion(color, w, Buffer.concat(chunks).toString('utf8'));
           done(res.statusCode === 200, `GET /ready answered ${res.statusCode}`);
         });
-        res.on('error', (err) => done(false, err.message));
+        res.on('error', (err) => done(false, err.message, false));
       });
       req.on('timeout', () => req.destroy(new Error(`GET /ready timed out after ${timeoutMs} ms`)));
-      req.on('error', (err) => done(false, err.message));
+      req.on('error', (err) => done(false, err.message, false));
     });
     return w.inFlight;
   };
@@ -109,7 +116,7 @@ export function createUpstreamHealth(opts: HealthOptions): UpstreamHealth {
         set(color, false, old?.url ?? '', 'upstream removed');
         return Promise.resolve();
       }
-      const w: Watched = { ...target, agent: new Agent({ keepAlive: true, maxSockets: 1 }), inFlight: undefined, reportedVersion: undefined };
+      const w: Watched = { ...target, agent: new Agent({ keepAlive: true, maxSockets: 1 }), inFlight: undefined, reportedVersion: undefined, unanswered: 0 };
       watched[color] = w;
       set(color, false, w.url, 'new upstream, not probed yet');
       return probe(color, w);
