@@ -1,11 +1,7 @@
 // RouterState: both colors' upstream (url, version) and weight plus a generation number — the zod schema,
 // the rules a state must obey, and the file store that persists it atomically (temp file + rename).
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
-import { BadInputError } from '../lib/errors.js';
-import { formatZodError } from '../lib/zod-errors.js';
+import { readJsonFile, writeJsonAtomic } from '../lib/json-file.js';
 import { VersionString } from '../models/artifact.js';
 import { Color } from '../infra/runtime.js';
 import { InvalidChangeError } from './errors.js';
@@ -85,41 +81,8 @@ export function memoryStateStore(initial?: RouterState): RouterStateStore {
 export function fileStateStore(path: string): RouterStateStore {
   return {
     location: path,
-    async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new BadInputError(`${path}: unreadable (${(err as Error).message})`, { file: path });
-      }
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch (err) {
-        throw new BadInputError(`${path}: not valid JSON (${(err as Error).message})`, { file: path });
-      }
-      const parsed = RouterState.safeParse(raw);
-      if (!parsed.success) throw new BadInputError(`${path}: ${formatZodError(parsed.error)}`, { file: path });
-      return parsed.data;
-    },
-    async save(state) {
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        const fh = await open(tmp, 'w', 0o600);
-        try {
-          await fh.writeFile(JSON.stringify(state, null, 2) + '\n');
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-    },
+    load: () => readJsonFile(path, RouterState),
+    save: (state) => writeJsonAtomic(path, state),
   };
 }
 

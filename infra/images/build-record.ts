@@ -1,6 +1,7 @@
 // What `gsg build` records per version in $GSG_HOME/builds/<name>-<version>.json (image id, size, build time, base
 // image), zod-validated on write and read; the platform reads them for gsg_image_size_bytes.
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { writeJsonAtomic } from '../../lib/json-file.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { gsgHome } from '../../lib/paths.js';
@@ -40,10 +41,7 @@ export function buildRecordPath(modelName: string, version: string, home?: strin
 /** Writes the record atomically (temp file + rename), so a reader never sees half a file. */
 export async function writeBuildRecord(record: BuildRecord, home?: string): Promise<string> {
   const file = buildRecordPath(record.modelName, record.version, home);
-  await mkdir(buildsDir(home), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(BuildRecord.parse(record), null, 2) + '\n');
-  await rename(tmp, file);
+  await writeJsonAtomic(file, BuildRecord.parse(record), 0o644);
   return file;
 }
 
