@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { writeModelVersion } from '../helpers/model-fixture.js';
-import { bundledModelDir, spawnServer } from './helpers.js';
+import { body, bundledModelDir, postJson, spawnServer, startTestServer } from './helpers.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -69,6 +69,32 @@ describe('a model that fails to load', () => {
     meta.threshold = 1.5;
     await writeFile(join(dir, 'metadata.json'), JSON.stringify(meta));
     await expectLoadFailure(dir, join(dir, 'metadata.json'), /threshold/);
+  });
+});
+
+describe('the explain files', () => {
+  it('a listed one that is missing stops the load like model.onnx', async () => {
+    const dir = await copyOfBundledModel('no-explain-graph');
+    await unlink(join(dir, 'explain.onnx'));
+    await expectLoadFailure(dir, join(dir, 'explain.onnx'), /missing \(listed in metadata\.json\)/);
+  });
+
+  it('are hashed on the first explanation, not before ready: a tampered explain.onnx fails /predict/explain (500, logged naming it) while /predict works', async () => {
+    const dir = await copyOfBundledModel('tampered-explain');
+    const bytes = await readFile(join(dir, 'explain.onnx'));
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(join(dir, 'explain.onnx'), bytes);
+    const server = await startTestServer({ GSG_MODEL: dir });
+    try {
+      expect((await postJson(`${server.url}/predict`, { texts: ['Muy buen gimnasio'] })).status).toBe(200);
+      const r = await postJson(`${server.url}/predict/explain`, { texts: ['Muy buen gimnasio'] });
+      expect(r.status).toBe(500);
+      expect(await body(r)).toEqual({ detail: 'Internal server error' });
+      const logged = server.lines.find((l) => l.event === 'serving.internal_error');
+      expect(logged).toMatchObject({ route: '/predict/explain', err: { type: 'ModelLoadError', message: expect.stringContaining(`${join(dir, 'explain.onnx')}: sha256 mismatch`) } });
+    } finally {
+      await server.close();
+    }
   });
 });
 
