@@ -1,6 +1,6 @@
 // The ProcessRuntime's entry: an up-to-date one-file server bundle under dist/, or the dist entry where no bundle
 // can be built.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,11 @@ describe('server bundle for local processes', () => {
     const file = await ensureServerBundle(projectRoot());
     expect(file).toBe(join(projectRoot(), 'dist', 'model-server.mjs'));
     expect((await stat(file)).mtimeMs).toBeGreaterThanOrEqual(listSources().newest);
+  }, 60_000);
+
+  it('is pure ASCII, so V8 holds its source as a one-byte string (half the memory of a two-byte one)', async () => {
+    const bytes = await readFile(await ensureServerBundle(projectRoot()));
+    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
   }, 60_000);
 
   it('is reused while no source changes', async () => {

@@ -9,11 +9,12 @@ import { errorMessage, GsgError } from '../../../lib/errors.js';
 import { createLogger, type Logger } from '../../../lib/log.js';
 import { artifactSha256, MODEL_FILE, ModelLoadError } from '../../../models/artifact.js';
 import { ExplainRequest, PredictRequest, type ModelInfoResponse } from './api-schemas.js';
-import type { AppContext } from './app.js';
+import { createApp, type AppContext } from './app.js';
 import type { ServerConfig } from './config.js';
 import { findDocsAssetsDir } from './docs-page.js';
 import { InjectedFaultError, MethodNotAllowedError, NotReadyError, toHttpError } from './errors.js';
 import { createServerMetrics, NO_VERSION, type RouteLabel, type ServerMetrics } from './metrics.js';
+import { loadOnnxServingModel } from './onnx-serving-model.js';
 import { createPredictor, type PredictOutcome, type Predictor } from './predictor.js';
 import { checkJsonContentType, parseJson, readBody, validateTextsRequest } from './request-body.js';
 import type { ServingModel } from './serving-model.js';
@@ -190,8 +191,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   let app: RequestListener | undefined;
   let appLoading: Promise<RequestListener> | undefined;
   const loadApp = () =>
-    (appLoading ??= import('./app.js').then((m) => {
-      app = m.createApp(appContext) as unknown as RequestListener;
+    (appLoading ??= createApp(appContext).then((a) => {
+      app = a as unknown as RequestListener;
       return app;
     }));
 
@@ -269,7 +270,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
 
   const load = async (): Promise<ReadyInfo> => {
     const t = performance.now();
-    const loadModel = deps.loadModel ?? (await import('./onnx-serving-model.js')).loadOnnxServingModel;
+    const loadModel = deps.loadModel ?? loadOnnxServingModel;
     const m = await loadModel(config.modelDir);
     const p = createPredictor(m, { batchMaxTexts: config.batchMaxTexts, faults });
     await warmUp(m, p, config.modelDir);
