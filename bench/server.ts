@@ -1,7 +1,11 @@
-// `npm run bench:server`: starts the real model server (production entry, newest bundled model) as a child
-// process and drives it with autocannon at 16 connections: one text per request, then 100 texts per request,
-// bodies made from real val reviews (../shared when present, else a small built-in set). Prints requests/s,
-// p50, p99, the server's peak RSS under load and its start-to-ready time; wrk's figures too when wrk exists.
+// `npm run bench:server`: starts the real model server as the platform does — the one-file bundle
+// dist/model-server.mjs in the ProcessRuntime's minimal environment (this shell's variables such as
+// NODE_EXTRA_CA_CERTS, which costs node ~90 ms at start, are not passed on: neither the ProcessRuntime nor the
+// image sets them) — and drives it with autocannon at 16 connections: one text per request, then 100 texts per
+// request, bodies made from real val reviews (../shared when present, else a small built-in set). Prints
+// requests/s, p50, p99, the server's CPU per request, its RSS (idle, peak under each load) and its start-to-ready
+// time (spawn to /ready 200, and the server's own figure split into start-up and model load), for the bundle and
+// for the module tree (`gsg serve`, the fallback entry); wrk's figures too when wrk exists.
 // Never asserts: the targets are >= 4000 single req/s with p99 <= 10 ms, >= 250 batch-of-100 req/s,
 // RSS <= 120 MB, ready <= 0.5 s.
 import autocannon from 'autocannon';
@@ -11,9 +15,9 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { listVersionDirs } from '../models/artifact.js';
 import { bundledModelsDir, projectRoot } from '../lib/paths.js';
+import { ensureServerBundle, serverDistEntry } from '../infra/runtimes/server-bundle.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -70,13 +74,20 @@ async function waitReady(url: string, child: ChildProcess, t0: number): Promise<
   }
 }
 
-function rssMb(pid: number): number {
+/** A `VmRSS`/`VmHWM` line of /proc/<pid>/status in MB (VmHWM = peak RSS since the process started). */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
   }
+}
+const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
+
+/** The environment the ProcessRuntime gives a server (nothing inherited but PATH). */
+function serverEnv(modelDir: string, port: number, logLevel: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', LOG_LEVEL: logLevel, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1' };
 }
 
 /** CPU seconds (user + system) the process has used: per-request CPU is a figure that survives a busy machine. */
@@ -105,7 +116,7 @@ async function drive(url: string, pid: number, s: Scenario): Promise<void> {
   const bad = result.non2xx + result.errors + result.timeouts;
   console.log(
     `${s.name.padEnd(22)} autocannon: ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ` +
-      `max ${result.latency.max} ms  failed ${bad}  server RSS peak ${peak.toFixed(1)} MB`,
+      `max ${result.latency.max} ms  failed ${bad}  server RSS peak ${peak.toFixed(1)} MB (sampled), now ${rssMb(pid).toFixed(1)} MB`,
   );
   console.log(`${''.padEnd(22)} server CPU ${cpuUsPerRequest.toFixed(0)} µs per request -> at most ${(1e6 / cpuUsPerRequest).toFixed(0)} req/s per core it gets`);
 }
@@ -132,31 +143,52 @@ function wrk(url: string, s: Scenario, dir: string): void {
   console.log(`${s.name.padEnd(22)} wrk:        ${Number(rps).toFixed(0).padStart(6)} req/s  p50 ${p50}  p99 ${p99}  non-2xx ${non2xx}`);
 }
 
-/** Spawn-to-first-200-on-/ready of a server entry, `runs` times; also the server's own start_to_ready figure. */
-async function measureReady(entry: string, modelDir: string, runs: number): Promise<{ spawnMs: number[]; reportedMs: number[] }> {
-  const spawnMs: number[] = [];
-  const reportedMs: number[] = [];
+interface ReadyRuns {
+  /** Spawn to the first 200 on /ready, as a runtime polling every 5 ms sees it. */
+  spawnMs: number[];
+  /** The server's gsg_server_start_to_ready_seconds: process start (performance.timeOrigin) to ready. */
+  reportedMs: number[];
+  /** Of that, the model load (serving.ready load_ms: verify model.onnx, open the session, warm up). */
+  loadMs: number[];
+  /** RSS when ready. */
+  rssMb: number[];
+}
+
+/** Starts a server entry `runs` times (in the ProcessRuntime's minimal environment) and measures each start. */
+async function measureReady(entry: string, modelDir: string, runs: number): Promise<ReadyRuns> {
+  const out: ReadyRuns = { spawnMs: [], reportedMs: [], loadMs: [], rssMb: [] };
   for (let i = 0; i < runs; i++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
-    const child = spawn(process.execPath, [entry], { env: { ...process.env, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [entry], { env: serverEnv(modelDir, port, 'info'), stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     try {
-      spawnMs.push(await waitReady(url, child, t0));
+      out.spawnMs.push(await waitReady(url, child, t0));
+      out.rssMb.push(rssMb(child.pid!));
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      reportedMs.push(Number(/gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1]) * 1000);
+      out.reportedMs.push(Number(/gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1]) * 1000);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
+    const ready = stdout.split('\n').find((l) => l.includes('"serving.ready"'));
+    out.loadMs.push(ready ? Number((JSON.parse(ready) as { load_ms: number }).load_ms) : NaN);
   }
-  return { spawnMs, reportedMs };
+  return out;
 }
 
-const summary = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `min ${s[0]!.toFixed(0)} ms, median ${s[Math.floor(s.length / 2)]!.toFixed(0)} ms`;
-};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const summary = (xs: number[]) => `min ${Math.min(...xs).toFixed(0)} ms, median ${median(xs).toFixed(0)} ms`;
+
+function printReady(label: string, r: ReadyRuns): void {
+  const startUp = r.reportedMs.map((ms, i) => ms - r.loadMs[i]!);
+  console.log(
+    `start to ready, ${label}: spawn→/ready 200 ${summary(r.spawnMs)}; server-reported ${summary(r.reportedMs)} ` +
+      `(median ${median(startUp).toFixed(0)} ms node + modules + listen, ${median(r.loadMs).toFixed(0)} ms model load); RSS at ready ${median(r.rssMb).toFixed(1)} MB (${r.spawnMs.length} runs)`,
+  );
+}
 
 async function main(): Promise<void> {
   const versions = await listVersionDirs(bundledModelsDir());
@@ -171,35 +203,31 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const entry = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
-  console.log(`server: node ${entry} (GSG_MODEL=${version}, LOG_LEVEL=${LOG_LEVEL}, logs discarded); ${CONNECTIONS} connections, ${DURATION_S} s per run; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  const entry = await ensureServerBundle(projectRoot());
+  console.log(
+    `server: node ${entry} (as the ProcessRuntime starts it; the image runs the same bundle) with GSG_MODEL=${version}, ` +
+      `LOG_LEVEL=${LOG_LEVEL} (logs discarded), nothing else from this environment${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS not passed on)' : ''}; ` +
+      `${CONNECTIONS} connections, ${DURATION_S} s per run; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+  );
   const tmp = mkdtempSync(join(tmpdir(), 'gsg-bench-'));
-  const readyRuns = Number(process.env.BENCH_READY_RUNS ?? 5);
-  const dist = await measureReady(entry, version, readyRuns);
-  console.log(`start to ready, process entry (ProcessRuntime): spawn→/ready 200 ${summary(dist.spawnMs)}; server-reported ${summary(dist.reportedMs)} (${readyRuns} runs)`);
-  // The container image runs the one-file bundle: measure it too (built next to dist/ so onnxruntime-node resolves).
-  const { bundleServer } = (await import(pathToFileURL(join(projectRoot(), 'scripts', 'build.mjs')).href)) as { bundleServer(out: string): Promise<string> };
-  const bundle = join(projectRoot(), 'dist', 'bench', 'server-bundle.mjs');
-  await bundleServer(bundle);
-  const bundled = await measureReady(bundle, version, readyRuns);
-  console.log(`start to ready, image bundle: spawn→/ready 200 ${summary(bundled.spawnMs)}; server-reported ${summary(bundled.reportedMs)} (${readyRuns} runs)`);
+  const readyRuns = Number(process.env.BENCH_READY_RUNS ?? 7);
+  printReady('bundle (ProcessRuntime, image)', await measureReady(entry, version, readyRuns));
+  printReady('module tree (gsg serve, fallback entry)', await measureReady(serverDistEntry(projectRoot()), version, readyRuns));
 
   const t0 = performance.now();
-  const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, GSG_MODEL: version, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(process.execPath, [entry], { env: serverEnv(version, port, LOG_LEVEL), stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const readyMs = await waitReady(url, child, t0);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const reported = /gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1];
-    console.log(`load-test server: ready ${readyMs.toFixed(0)} ms after spawn (server reports ${reported ? (Number(reported) * 1000).toFixed(0) : '?'} ms); idle RSS ${rssMb(child.pid!).toFixed(1)} MB`);
+    await new Promise((r) => setTimeout(r, 1000));
+    console.log(`load-test server: ready ${readyMs.toFixed(0)} ms after spawn (server reports ${reported ? (Number(reported) * 1000).toFixed(0) : '?'} ms); idle RSS ${rssMb(child.pid!).toFixed(1)} MB 1 s after ready`);
     for (const s of [single, batch]) {
       // Warm the connections and the JIT so the first run is not measured cold.
       await autocannon({ url: `${url}/predict`, connections: CONNECTIONS, duration: 2, requests: s.bodies.slice(0, 20).map((body) => ({ method: 'POST', body, headers: { 'content-type': 'application/json' } })) });
       await drive(url, child.pid!, s);
       wrk(url, s, tmp);
-      console.log(`  (load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+      console.log(`  (peak RSS since start (VmHWM) ${statusMb(child.pid!, 'VmHWM').toFixed(1)} MB; load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
     }
   } finally {
     child.kill('SIGTERM');
