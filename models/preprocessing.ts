@@ -58,8 +58,53 @@ export function createPreprocessor(settings: PreprocessingSettings = defaultPrep
     if (settings.collapse_whitespace) t = t.replace(WHITESPACE_RE, ' ');
     return t.trim();
   };
+  const tokenRe = tokenPatternOutside(settings.structural_punctuation);
   return {
     clean,
-    tokenize: (text) => clean(text).match(TOKEN_RE) ?? [],
+    // Same tokens as clean(text).match(TOKEN_RE), with two string copies instead of five: replacing punctuation and
+    // whitespace by a space only matters for tokens where a punctuation character is itself a word character (the
+    // `_` of the default class), and tokenPatternOutside() leaves those out of the token pattern instead.
+    tokenize: tokenRe
+      ? (text) => {
+          let t = text;
+          if (settings.remove_emoji && EMOJI_TEST.test(t)) t = t.replace(EMOJI_RE, '');
+          if (settings.lowercase) t = t.toLowerCase();
+          return t.match(tokenRe) ?? [];
+        }
+      : (text) => clean(text).match(TOKEN_RE) ?? [],
   };
+}
+
+const EMOJI_TEST = new RegExp(EMOJI_RE.source, 'u');
+const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
+
+/**
+ * The token pattern minus the word characters the punctuation class replaces by a space, when the class is a plain
+ * list of characters (no ranges or escapes like \w); undefined otherwise (tokenize then cleans first).
+ */
+export function tokenPatternOutside(cls: string): RegExp | undefined {
+  if (!cls.startsWith('[') || !cls.endsWith(']') || cls.startsWith('[^')) return undefined;
+  const body = cls.slice(1, -1);
+  const chars: string[] = [];
+  for (let i = 0; i < body.length; i++) {
+    let c = body[i]!;
+    if (c === '\\') {
+      const next = body[++i];
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) return undefined; // \w, \d, \uXXXX...: not a plain list
+      c = next;
+    } else if (c === '-' && i > 0 && i < body.length - 1) {
+      return undefined; // a range
+    } else {
+      const cp = body.codePointAt(i)!;
+      c = String.fromCodePoint(cp);
+      i += c.length - 1;
+    }
+    chars.push(c);
+  }
+  const excluded = chars.filter((c) => WORD_CHAR.test(c));
+  const escape = (c: string) => `\\u{${c.codePointAt(0)!.toString(16)}}`;
+  if (excluded.length === 0) return TOKEN_RE;
+  if (excluded.every((c) => c === '_')) return /[\p{L}\p{N}]{2,}/gu;
+  // [\p{L}\p{N}_] without the excluded characters: a lookahead per position keeps it one regex.
+  return new RegExp(`(?:(?![${excluded.map(escape).join('')}])[\\p{L}\\p{N}_]){2,}`, 'gu');
 }
