@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listVersionDirs } from '../models/artifact.js';
 import { bundledModelsDir, projectRoot } from '../lib/paths.js';
-import { ensureServerBundle, serverDistEntry } from '../infra/runtimes/server-bundle.js';
+import { ensureServerBundle, SERVER_NODE_ARGS, SERVER_PROCESS_ENV, serverDistEntry } from '../infra/runtimes/server-bundle.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -87,7 +87,7 @@ const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
 
 /** The environment the ProcessRuntime gives a server (nothing inherited but PATH). */
 function serverEnv(modelDir: string, port: number, logLevel: string): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', LOG_LEVEL: logLevel, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1' };
+  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...SERVER_PROCESS_ENV, LOG_LEVEL: logLevel, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1' };
 }
 
 /** CPU seconds (user + system) the process has used: per-request CPU is a figure that survives a busy machine. */
@@ -161,7 +161,7 @@ async function measureReady(entry: string, modelDir: string, runs: number): Prom
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
-    const child = spawn(process.execPath, [entry], { env: serverEnv(modelDir, port, 'info'), stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [...SERVER_NODE_ARGS, entry], { env: serverEnv(modelDir, port, 'info'), stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     try {
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   printReady('module tree (gsg serve, fallback entry)', await measureReady(serverDistEntry(projectRoot()), version, readyRuns));
 
   const t0 = performance.now();
-  const child = spawn(process.execPath, [entry], { env: serverEnv(version, port, LOG_LEVEL), stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, entry], { env: serverEnv(version, port, LOG_LEVEL), stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const readyMs = await waitReady(url, child, t0);
     const metrics = await (await fetch(`${url}/metrics`)).text();

@@ -14,7 +14,7 @@ import { formatZodError } from '../../lib/zod-errors.js';
 import { pidAlive } from '../images/file-lock.js';
 import { Instance, type Runtime, type StartSpec } from '../runtime.js';
 import { InstanceNotFoundError, RuntimeError, waitUntilReady } from './ready.js';
-import { ensureServerBundle, serverBundlePath, serverDistEntry } from './server-bundle.js';
+import { ensureServerBundle, SERVER_NODE_ARGS, SERVER_PROCESS_ENV, serverBundlePath, serverDistEntry } from './server-bundle.js';
 
 /** One instance as persisted: the Instance plus what is needed to adopt and stop it later. */
 const ProcessEntry = Instance.extend({
@@ -158,6 +158,7 @@ export class ProcessRuntime implements Runtime {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       NODE_ENV: 'production',
+      ...SERVER_PROCESS_ENV,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       GSG_GRACE_MS: String(this.opts.graceMs),
       ...spec.env,
@@ -169,7 +170,7 @@ export class ProcessRuntime implements Runtime {
     let child: ChildProcess;
     try {
       // detached: the server survives an owner crash (to be adopted) and does not get the terminal's Ctrl-C twice.
-      child = spawn(this.opts.node, [entryScript], { env, stdio: ['ignore', stdio, stdio], detached: true });
+      child = spawn(this.opts.node, [...SERVER_NODE_ARGS, entryScript], { env, stdio: ['ignore', stdio, stdio], detached: true });
     } finally {
       await fh?.close();
     }

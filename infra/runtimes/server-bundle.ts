@@ -10,6 +10,16 @@ import type { Logger } from '../../lib/log.js';
 
 type BuildScript = typeof import('../../scripts/build.mjs');
 
+/**
+ * How every model server process is started (ProcessRuntime, bench:server; the Dockerfile's ENTRYPOINT and ENV repeat
+ * them). A small V8 young generation and a capped old generation keep RSS under load near the idle ~106 MB instead
+ * of ~150 MB, at no measured cost in requests/s (the server's request bytes in flight are capped by
+ * GSG_MAX_INFLIGHT_BYTES, so the old generation cannot be exhausted by a burst); one malloc arena stops ONNX Runtime's
+ * and libuv's threads from each growing their own.
+ */
+export const SERVER_NODE_ARGS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
+export const SERVER_PROCESS_ENV = { MALLOC_ARENA_MAX: '1' } as const;
+
 export function serverBundlePath(root: string): string {
   return join(root, 'dist', 'model-server.mjs');
 }

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { SERVER_NODE_ARGS, SERVER_PROCESS_ENV } from '../../infra/runtimes/server-bundle.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,7 +60,8 @@ describeDocker('model-server image', () => {
     expect(image.Config.User).toBe('node');
     expect(Object.keys(image.Config.ExposedPorts ?? {})).toEqual(['8080/tcp']);
     expect((image.Config as { StopSignal?: string }).StopSignal).toBe('SIGTERM');
-    expect(image.Config.Entrypoint).toEqual(['node', '/app/server.mjs']);
+    expect(image.Config.Entrypoint).toEqual(['node', ...SERVER_NODE_ARGS, '/app/server.mjs']);
+    expect(image.Config.Env).toEqual(expect.arrayContaining(Object.entries(SERVER_PROCESS_ENV).map(([k, v]) => `${k}=${v}`)));
     expect(image.Config.Env).toEqual(expect.arrayContaining(['GSG_MODEL=/model', 'PORT=8080']));
   });
 

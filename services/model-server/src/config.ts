@@ -33,6 +33,12 @@ const envBool = z.preprocess(
 );
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * In-flight request bytes before back-pressure. The servers run with a capped V8 heap (SERVER_NODE_FLAGS), and a
+ * request's text costs several times its bytes while it is parsed, tokenised and answered: 8 MiB of bodies in flight
+ * stays well inside it, and is ~400 concurrent batch-of-100 requests of typical reviews.
+ */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 8 * 1024 * 1024;
 
 /** The environment a model server reads (every other variable is ignored). */
 export const ServerEnv = z.object({
@@ -46,6 +52,8 @@ export const ServerEnv = z.object({
   GSG_BODY_LIMIT_BYTES: envInt(1024, 64 * 1024 * 1024, DEFAULT_BODY_LIMIT_BYTES),
   /** Most texts coalesced into one ONNX run from concurrent requests (0 = one run per request). */
   GSG_BATCH_MAX_TEXTS: envInt(0, 10_000, 128),
+  /** Request bytes (declared body sizes) the server holds at once; above it predictions get 503 + Retry-After. */
+  GSG_MAX_INFLIGHT_BYTES: envInt(64 * 1024, 1024 * 1024 * 1024, DEFAULT_MAX_INFLIGHT_BYTES),
   GSG_FAULT_ERROR_RATE: envNumber({ min: 0, max: 1, fallback: 0, integer: false, range: 'between 0 and 1' }),
   GSG_FAULT_LATENCY_MS: envInt(0, 600_000, 0),
   GSG_FAULT_FLIP: envBool,
@@ -69,6 +77,7 @@ export interface ServerConfig {
   graceMs: number;
   bodyLimitBytes: number;
   batchMaxTexts: number;
+  maxInflightBytes: number;
   faults: FaultConfig;
 }
 
@@ -81,6 +90,7 @@ export function configFromEnv(env: ServerEnv): ServerConfig {
     graceMs: env.GSG_GRACE_MS,
     bodyLimitBytes: env.GSG_BODY_LIMIT_BYTES,
     batchMaxTexts: env.GSG_BATCH_MAX_TEXTS,
+    maxInflightBytes: Math.max(env.GSG_MAX_INFLIGHT_BYTES, env.GSG_BODY_LIMIT_BYTES),
     faults: { errorRate: env.GSG_FAULT_ERROR_RATE, latencyMs: env.GSG_FAULT_LATENCY_MS, flip: env.GSG_FAULT_FLIP },
   };
 }

@@ -59,6 +59,12 @@ export class ClientAbortedError extends RequestError {
     super('client_aborted', 'Client closed the connection before the request body was complete');
   }
 }
+/** More request bytes in flight than GSG_MAX_INFLIGHT_BYTES: back-pressure, so a burst cannot exhaust the capped heap. */
+export class OverloadedError extends RequestError {
+  constructor(inflightBytes: number, budget: number) {
+    super('overloaded', `Server busy: ${inflightBytes} request bytes in flight (budget ${budget}); retry shortly`, { inflightBytes, budget });
+  }
+}
 /** GSG_FAULT_ERROR_RATE: a deliberately failed prediction for release-pipeline tests. */
 export class InjectedFaultError extends RequestError {
   constructor() {
@@ -75,6 +81,7 @@ const STATUS: ReadonlyArray<readonly [abstract new (...args: never[]) => Request
   [RouteNotFoundError, 404],
   [MethodNotAllowedError, 405],
   [NotReadyError, 503],
+  [OverloadedError, 503],
   [InjectedFaultError, 500],
   [ClientAbortedError, 400],
 ];
@@ -92,7 +99,7 @@ export interface HttpErrorResponse {
 export function toHttpError(err: unknown): HttpErrorResponse {
   if (err instanceof RequestError) {
     const status = STATUS.find(([cls]) => err instanceof cls)?.[1] ?? 500;
-    const headers: Record<string, string> = err instanceof MethodNotAllowedError ? { allow: err.allow } : {};
+    const headers: Record<string, string> = err instanceof MethodNotAllowedError ? { allow: err.allow } : err instanceof OverloadedError ? { 'retry-after': '1' } : {};
     return { status, body: JSON.stringify({ detail: err.message }), headers, internal: false };
   }
   // Body-parser style errors (express.json is not used, but keep the shape if a library throws one).

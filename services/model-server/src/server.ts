@@ -12,7 +12,7 @@ import { ExplainRequest, PredictRequest, type ModelInfoResponse } from './api-sc
 import { createApp, type AppContext } from './app.js';
 import type { ServerConfig } from './config.js';
 import { findDocsAssetsDir } from './docs-page.js';
-import { InjectedFaultError, MethodNotAllowedError, NotReadyError, toHttpError } from './errors.js';
+import { InjectedFaultError, MethodNotAllowedError, NotReadyError, OverloadedError, toHttpError } from './errors.js';
 import { createServerMetrics, NO_VERSION, type RouteLabel, type ServerMetrics } from './metrics.js';
 import { loadOnnxServingModel } from './onnx-serving-model.js';
 import { createPredictor, type PredictOutcome, type Predictor } from './predictor.js';
@@ -96,6 +96,8 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
   let modelInfoJson: string | undefined;
   let readyJson = '';
   let inFlight = 0;
+  /** Request bytes reserved by predictions being read or answered (back-pressure budget). */
+  let inflightBytes = 0;
 
   const notReady = () => new NotReadyError(state === 'failed' ? 'failed' : state === 'loading' ? 'loading' : 'closed');
 
@@ -145,10 +147,20 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     const route: RouteLabel = explain ? '/predict/explain' : '/predict';
     let status = 200;
     let inputCount = 0;
+    let reserved = 0;
     try {
       const p = predictor;
       if (!p) throw notReady();
       checkJsonContentType(req.headers['content-type']);
+      // Back-pressure: reserve the declared body size (the limit when undeclared) against the in-flight budget.
+      const declared = Number(req.headers['content-length'] ?? config.bodyLimitBytes);
+      reserved = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, config.bodyLimitBytes) : config.bodyLimitBytes;
+      if (inflightBytes + reserved > config.maxInflightBytes && inflightBytes > 0) {
+        const busy = inflightBytes;
+        reserved = 0;
+        throw new OverloadedError(busy, config.maxInflightBytes);
+      }
+      inflightBytes += reserved;
       const raw = parseJson(await readBody(req, config.bodyLimitBytes));
       let outcome: Promise<PredictOutcome>;
       if (explain) {
@@ -169,6 +181,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     } catch (err) {
       status = sendError(res, err, rid, route);
     }
+    inflightBytes -= reserved;
     done(req, rid, t0, route, status, inputCount);
   };
 
