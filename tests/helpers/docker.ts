@@ -1,6 +1,6 @@
 // Gate for tests that need a Docker engine: in CI (CI=true) a missing engine fails the suite; elsewhere it skips with a reason.
 import { execFileSync } from 'node:child_process';
-import { describe } from 'vitest';
+import { describeRequiring } from './requirement.js';
 
 let cached: boolean | undefined;
 
@@ -15,16 +15,7 @@ export function dockerAvailable(): boolean {
   return cached;
 }
 
-/** `describe` for suites that need Docker. */
+/** `describe` for suites that need Docker (see describeRequiring). */
 export function describeDocker(name: string, fn: () => void): void {
-  if (dockerAvailable()) {
-    describe(name, fn);
-  } else if (process.env.CI === 'true') {
-    describe(name, () => {
-      throw new Error(`${name}: CI=true but no Docker engine answers \`docker info\` (start dockerd)`);
-    });
-  } else {
-    console.warn(`skipping "${name}": no Docker engine (docker info failed)`);
-    describe.skip(name, fn);
-  }
+  describeRequiring(() => (dockerAvailable() ? null : 'no Docker engine answers `docker info` (start dockerd)'), name, fn);
 }

@@ -6,11 +6,11 @@ import { mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'vitest';
 import { z } from 'zod';
 import { projectRoot } from '../../lib/paths.js';
 import { renderProcessConfig } from '../../infra/prometheus-image/config.js';
 import { writeTargetsFile, type TargetGroup } from '../../infra/prometheus-image/file-sd.js';
+import { describeRequiring } from './requirement.js';
 
 export const PROMETHEUS_BIN = process.env.GSG_PROMETHEUS_BIN ?? 'prometheus';
 export const PROMTOOL_BIN = process.env.GSG_PROMTOOL_BIN ?? 'promtool';
@@ -32,18 +32,9 @@ export function prometheusMissing(): string | null {
   return missing;
 }
 
-/** `describe` for suites that need Prometheus/promtool: fails in CI (CI=true) without them, skips elsewhere. */
+/** `describe` for suites that need Prometheus/promtool (see describeRequiring). */
 export function describePrometheus(name: string, fn: () => void): void {
-  const reason = prometheusMissing();
-  if (!reason) describe(name, fn);
-  else if (process.env.CI === 'true') {
-    describe(name, () => {
-      throw new Error(`${name}: CI=true but ${reason}`);
-    });
-  } else {
-    console.warn(`skipping "${name}": ${reason}`);
-    describe.skip(name, fn);
-  }
+  describeRequiring(prometheusMissing, name, fn);
 }
 
 /** Runs promtool synchronously; output is stdout + stderr (promtool splits its messages between them). */
