@@ -140,29 +140,26 @@ async function main(): Promise<void> {
 
     const direct: Run[] = [];
     const routed: Run[] = [];
-    let routerCpu = 0;
-    let routedRequests = 0;
-    let upstreamCpu = 0;
-    let directRequests = 0;
+    const cpu = { direct: 0, routed: 0 };
+    const requests = { direct: 0, routed: 0 };
+    /** One load run against `url`, charging the CPU time of `pid` (the process that serves it first) to `kind`. */
+    const measure = async (round: number, kind: 'direct' | 'routed', url: string, pid: number) => {
+      const cpu0 = cpuSeconds(pid);
+      const run = await drive(url, DURATION_S);
+      cpu[kind] += cpuSeconds(pid) - cpu0;
+      requests[kind] += run.rps * DURATION_S;
+      (kind === 'direct' ? direct : routed).push(run);
+      console.log(`round ${round} ${kind}  ${fmt(run)}`);
+    };
     for (let round = 1; round <= ROUNDS; round++) {
-      const up0 = cpuSeconds(upstream.child.pid!);
-      const d = await drive(upstream.url, DURATION_S);
-      upstreamCpu += cpuSeconds(upstream.child.pid!) - up0;
-      directRequests += d.rps * DURATION_S;
-      direct.push(d);
-      console.log(`round ${round} direct  ${fmt(d)}`);
-      const cpu0 = cpuSeconds(router.child.pid!);
-      const r = await drive(router.url, DURATION_S);
-      routerCpu += cpuSeconds(router.child.pid!) - cpu0;
-      routedRequests += r.rps * DURATION_S;
-      routed.push(r);
-      console.log(`round ${round} routed  ${fmt(r)}`);
+      await measure(round, 'direct', upstream.url, upstream.child.pid!);
+      await measure(round, 'routed', router.url, router.child.pid!);
     }
     const ratio = median(routed.map((r) => r.rps)) / median(direct.map((r) => r.rps));
     const addedP50 = median(routed.map((r) => r.p50ms)) - median(direct.map((r) => r.p50ms));
     console.log(
       `median: routed/direct ${(ratio * 100).toFixed(1)}% of requests/s (target >= 70%), added p50 ${addedP50.toFixed(2)} ms (target <= 1 ms), ` +
-        `CPU per request: router ${((routerCpu / routedRequests) * 1e6).toFixed(1)} µs, upstream (direct runs) ${((upstreamCpu / directRequests) * 1e6).toFixed(1)} µs; ` +
+        `CPU per request: router ${((cpu.routed / requests.routed) * 1e6).toFixed(1)} µs, upstream (direct runs) ${((cpu.direct / requests.direct) * 1e6).toFixed(1)} µs; ` +
         `loadavg after ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
     );
   } finally {
