@@ -34,11 +34,21 @@ const predictErrors = {
   '503': error('Model not loaded yet'),
 };
 
+const requestId = { name: 'x-request-id', in: 'header', required: false, description: 'Echoed back; generated when absent. Appears in every log line of the request.', schema: { type: 'string', maxLength: 128 } };
+
+/** A POST prediction operation: JSON body of `requestSchema`, the prediction errors. */
+const prediction = (summary: string, operationId: string, requestSchema: string, ok: ReturnType<typeof json>) => ({
+  summary,
+  operationId,
+  parameters: [requestId],
+  requestBody: { required: true, content: { 'application/json': { schema: ref(requestSchema) } } },
+  responses: { '200': ok, ...predictErrors },
+});
+
 /** The paths every server answers; tests check the document covers exactly these. */
 export const DOCUMENTED_PATHS = ['/health', '/ready', '/model/info', '/predict', '/predict/explain', '/metrics', '/openapi.json', '/docs'] as const;
 
 export function buildOpenApiDocument(info: { modelName?: string; modelVersion?: string } = {}): JsonObject {
-  const requestId = { name: 'x-request-id', in: 'header', required: false, description: 'Echoed back; generated when absent. Appears in every log line of the request.', schema: { type: 'string', maxLength: 128 } };
   return {
     openapi: '3.1.0',
     info: {
@@ -58,23 +68,9 @@ export function buildOpenApiDocument(info: { modelName?: string; modelVersion?: 
       '/model/info': {
         get: { summary: 'The loaded model version', operationId: 'modelInfo', responses: { '200': json('ModelInfo', 'Model metadata'), '503': error('Model not loaded yet') } },
       },
-      '/predict': {
-        post: {
-          summary: 'Classify 1 to 100 reviews',
-          operationId: 'predict',
-          parameters: [requestId],
-          requestBody: { required: true, content: { 'application/json': { schema: ref('PredictRequest') } } },
-          responses: { '200': json('PredictResponse', 'One result per text, in order'), ...predictErrors },
-        },
-      },
+      '/predict': { post: prediction('Classify 1 to 100 reviews', 'predict', 'PredictRequest', json('PredictResponse', 'One result per text, in order')) },
       '/predict/explain': {
-        post: {
-          summary: 'Classify and explain: the top_k features by absolute importance (signed)',
-          operationId: 'predictExplain',
-          parameters: [requestId],
-          requestBody: { required: true, content: { 'application/json': { schema: ref('ExplainRequest') } } },
-          responses: { '200': json('ExplainResponse', 'One explained result per text, in order'), ...predictErrors },
-        },
+        post: prediction('Classify and explain: the top_k features by absolute importance (signed)', 'predictExplain', 'ExplainRequest', json('ExplainResponse', 'One explained result per text, in order')),
       },
       '/metrics': {
         get: { summary: 'Prometheus metrics (gsg_server_* and process metrics)', operationId: 'metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } },
