@@ -20,6 +20,9 @@ import {
 import { createRouterStats, type CountEntry, type RouterStats } from './stats.js';
 import { createTrafficSplit, type TrafficSplit } from './traffic-split.js';
 
+/** Keep-alive sockets per upstream. */
+const UPSTREAM_CONNECTIONS = 256;
+
 /** Everything the hot path needs to send a request to a color, prepared once per upstream change. */
 export interface Target {
   readonly color: Color;
@@ -55,8 +58,6 @@ export interface RouterControl {
 export interface ControlOptions {
   store: RouterStateStore;
   logger: Logger;
-  /** Sockets per upstream (default 256). */
-  maxSockets?: number;
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
 }
@@ -91,7 +92,7 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
       version,
       // Idle connections close after 30 s, well before the model server's 65 s keep-alive timeout, so the router
       // never reuses a socket the server is closing. Deadlines are the proxy's own (undici's timeouts are off).
-      pool: new Pool(url, { connections: opts.maxSockets ?? 256, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 }),
+      pool: new Pool(url, { connections: UPSTREAM_CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 }),
       counts: stats.entry(color, version),
     };
     return health.watch(color, { url, version });

@@ -20,7 +20,6 @@ export interface HealthOptions {
   logger: Logger;
   intervalMs?: number;
   timeoutMs?: number;
-  onChange?: (color: Color, ready: boolean) => void;
 }
 
 interface Watched {
@@ -48,7 +47,6 @@ export function createUpstreamHealth(opts: HealthOptions): UpstreamHealth {
     if (ready[color] === value) return;
     ready[color] = value;
     log[value ? 'info' : 'warn']({ event: value ? 'router.upstream_ready' : 'router.upstream_not_ready', color, url, reason }, `${color} ${value ? 'ready' : 'not ready'}`);
-    opts.onChange?.(color, value);
   };
 
   const probe = (color: Color, w: Watched): Promise<void> => {

@@ -25,8 +25,6 @@ export interface ProxyOptions {
 export interface Proxy {
   /** Proxies one request; `record` = false for pass-through pages (docs) that should not count as traffic. */
   handle(req: IncomingMessage, res: ServerResponse, record: boolean): void;
-  /** Requests waiting for an upstream right now. */
-  inFlight(): number;
   close(): void;
 }
 
@@ -87,6 +85,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const finish = (ex: Exchange, entry: CountEntry, status: number, withLatency: boolean) => {
     if (ex.done) return;
     ex.done = true;
+    ex.body = EMPTY; // the client's socket keeps its last exchange until the next request: not its body
     inflight.delete(ex);
     if (ex.record) stats.record(entry, status, withLatency ? (performance.now() - ex.start) / 1000 : undefined);
   };
@@ -288,7 +287,6 @@ export function createProxy(opts: ProxyOptions): Proxy {
         route(ex);
       });
     },
-    inFlight: () => inflight.size,
     close() {
       clearInterval(sweeper);
     },

@@ -46,7 +46,7 @@ export interface RouterHandle {
   setWeights(weights: Weights, opts?: ChangeOptions): Promise<RouterStateView>;
   setUpstream(color: Color, upstream: Upstream | null, opts?: ChangeOptions): Promise<RouterStateView>;
   switch(opts?: ChangeOptions): Promise<RouterStateView>;
-  /** Cumulative per-color counters; diff two with statsWindow() to judge a window. */
+  /** Cumulative per-color counters; the rollout analysis diffs two to judge a window (infra/rollout/analysis.ts). */
   stats(): StatsSnapshot;
   /** At least one color with weight > 0 is ready. */
   isReady(): boolean;

@@ -11,7 +11,6 @@ export type Eligibility = Readonly<Record<Color, boolean>>;
 
 export interface TrafficSplit {
   setWeights(weights: Weights): void;
-  weights(): Weights;
   weight(color: Color): number;
   /** A color for one request, or undefined when no weighted color is eligible (ready). */
   pick(eligible: Eligibility, session?: string): Color | undefined;
@@ -29,7 +28,6 @@ export function createTrafficSplit(initial: Weights): TrafficSplit {
       currentBlue = 0;
       currentGreen = 0;
     },
-    weights: () => ({ ...w }),
     weight: (color) => w[color],
     pick(eligible, session) {
       const blue = eligible.blue && w.blue > 0;
