@@ -2,7 +2,6 @@
 // into a content-hash cache, and aliases moved by compare-and-swap with their history. Works over any RegistryStore.
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
@@ -18,6 +17,7 @@ import { Manifest, manifestDigest, parseManifest, scanFiles, type FileEntry } fr
 import { formatRef, parseRef } from './refs.js';
 import { ABSENT, parseStoreUrl, type RegistryStore } from './store.js';
 import { forEachLimited, removeStalePartials, transferVerified } from './transfer.js';
+import { defaultActor } from '../lib/actor.js';
 
 /** A version a ref resolved to. `source: 'directory'` for a plain directory ref (its manifest is computed). */
 export interface ResolvedVersion {
@@ -93,14 +93,7 @@ function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-export function defaultActor(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.USER) return env.USER;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
+export { defaultActor };
 
 export function createRegistry(store: RegistryStore, opts: RegistryOptions): Registry {
   const now = opts.now ?? (() => new Date());

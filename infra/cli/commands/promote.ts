@@ -5,7 +5,7 @@ import { DurationMs } from '../../../lib/duration.js';
 import { BadInputError, errorMessage } from '../../../lib/errors.js';
 import { ExitCode } from '../../../lib/exit-codes.js';
 import { readLabelledCsv } from '../../../models/training/dataset.js';
-import { defaultActor } from '../../../registry/registry.js';
+import { defaultActor } from '../../../lib/actor.js';
 import { Steps, type RolloutSpecInput } from '../../rollout/spec.js';
 import type { Rollout, RolloutEvent } from '../../rollout/state.js';
 import { parseOptions } from '../options.js';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { artifactSha256 } from '../../../models/artifact.js';
 import { totalSize } from '../../../registry/manifest.js';
-import { defaultActor, openRegistry, type Registry, type ResolvedVersion, type VersionSummary } from '../../../registry/registry.js';
+import { openRegistry, type Registry, type ResolvedVersion, type VersionSummary } from '../../../registry/registry.js';
 import { parseOptions } from '../options.js';
 
 const Options = z.discriminatedUnion('action', [
@@ -105,7 +105,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   const registry = await openRegistry(process.env);
   switch (o.action) {
     case 'push': {
-      const pushed = await registry.push(o.dir, { ...(o.name ? { name: o.name } : {}), actor: defaultActor() });
+      const pushed = await registry.push(o.dir, { ...(o.name ? { name: o.name } : {}) });
       out(pushed.ref);
       break;
     }
@@ -122,7 +122,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
     }
     case 'alias-set': {
       const expect = o.expect === undefined ? undefined : o.expect === 'none' ? null : o.expect;
-      const move = await registry.setAlias(o.name, o.alias, o.version, { ...(expect !== undefined ? { expect } : {}), actor: o.actor ?? defaultActor(), ...(o.reason ? { reason: o.reason } : {}) });
+      const move = await registry.setAlias(o.name, o.alias, o.version, { ...(expect !== undefined ? { expect } : {}), ...(o.actor ? { actor: o.actor } : {}), ...(o.reason ? { reason: o.reason } : {}) });
       out(move ? `${o.name}:${o.alias}  ${move.from ?? '(unset)'} -> ${move.to}` : `${o.name}:${o.alias} already points at ${o.version} (nothing recorded)`);
       break;
     }

@@ -2,7 +2,7 @@
 // runs (the scale-down window), else by starting the previous version again. Aborts a rollout in progress.
 import { z } from 'zod';
 import { ExitCode } from '../../../lib/exit-codes.js';
-import { defaultActor } from '../../../registry/registry.js';
+import { defaultActor } from '../../../lib/actor.js';
 import type { Rollout } from '../../rollout/state.js';
 import { parseOptions } from '../options.js';
 import { platformClient } from '../platform-client.js';
