@@ -20,6 +20,11 @@ export function gsgHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.GSG_HOME ?? join(env.HOME ?? homedir(), '.gsg'));
 }
 
+/** $GSG_HOME/platform: the running platform's state (router.json, rollout.json, runtime.json, admin-token, targets/). */
+export function platformDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(gsgHome(env), 'platform');
+}
+
 export function bundledModelsDir(): string {
   return join(projectRoot(), 'models', 'sentiment-logreg');
 }

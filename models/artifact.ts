@@ -156,3 +156,9 @@ export async function listVersionDirs(modelDir: string): Promise<string[]> {
   const entries = await readdir(modelDir, { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory() && VersionString.safeParse(e.name).success).map((e) => e.name).sort();
 }
+
+/** The newest version directory under `modelDir` (versions sort by time), or undefined when there is none. */
+export async function newestVersionDir(modelDir: string): Promise<string | undefined> {
+  const newest = (await listVersionDirs(modelDir)).at(-1);
+  return newest === undefined ? undefined : join(modelDir, newest);
+}
