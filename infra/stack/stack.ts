@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { projectRoot, bundledModelsDir } from '../../lib/paths.js';
 import { GsgError } from '../../lib/errors.js';
-import { listVersionDirs, loadModelArtifact } from '../../models/artifact.js';
+import { listVersionDirs, loadModelArtifact, type ModelMetadata } from '../../models/artifact.js';
 import { NODE_UID } from '../base-image/rootfs.js';
 import { buildRecordPath, type BuildRecord } from '../images/build-record.js';
 import { buildModelImage } from '../images/build-image.js';
@@ -205,6 +205,17 @@ export interface PushResult {
 }
 
 /**
+ * Whether the version `gsg registry show <ref> --json` printed (its manifest's metadata) lists the same files, with
+ * the same sizes and hashes, as `files` (a version directory's metadata.files), in any order.
+ */
+export function sameFiles(showJson: string, files: ModelMetadata['files']): boolean {
+  const shown = JSON.parse(showJson) as { manifest?: { metadata?: { files?: ModelMetadata['files'] } } };
+  const canonical = (f: ModelMetadata['files'] | undefined) =>
+    f === undefined ? undefined : JSON.stringify(Object.entries(f).map(([path, e]) => [path, e.sha256, e.size]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  return canonical(shown.manifest?.metadata?.files) === canonical(files);
+}
+
+/**
  * Makes a model version directory promotable in the running stack: builds its model-server image here (reused when
  * unchanged), copies the directory into the platform's volume and runs `gsg registry push` there, and copies the
  * build record so the platform exports its image size.
@@ -226,8 +237,7 @@ export async function pushToStack(dir: string, opts: StackOptions = {}): Promise
     let pushed = r.code === 0;
     if (r.code === 4) {
       const show = await execIn(container, [...PLATFORM_CLI, 'registry', 'show', ref, '--json']);
-      const existing = JSON.parse(show.output) as { metadata?: { files?: unknown } };
-      if (JSON.stringify(existing.metadata?.files) !== JSON.stringify(metadata.files)) throw new StackError(`${ref} already exists in the stack's registry with other content: ${r.output}`, { ref });
+      if (!sameFiles(show.output, metadata.files)) throw new StackError(`${ref} already exists in the stack's registry with other content: ${r.output}`, { ref });
       pushed = false;
     } else if (r.code !== 0) throw new StackError(`gsg registry push in the platform container failed (exit ${r.code}): ${r.output}`, { ref });
     await copyBuildRecords(docker, proj.name, [record]);
