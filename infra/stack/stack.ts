@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { projectRoot, bundledModelsDir } from '../../lib/paths.js';
 import { GsgError } from '../../lib/errors.js';
-import { listVersionDirs, loadModelArtifact, type ModelMetadata } from '../../models/artifact.js';
+import { listVersionDirs, readMetadata, type ModelMetadata } from '../../models/artifact.js';
 import { NODE_UID } from '../base-image/rootfs.js';
 import { buildRecordPath, type BuildRecord } from '../images/build-record.js';
 import { buildModelImage } from '../images/build-image.js';
@@ -224,7 +224,8 @@ export async function pushToStack(dir: string, opts: StackOptions = {}): Promise
   const onLine = opts.onLine ?? (() => {});
   const docker = opts.docker ?? connectDocker();
   const { project: proj, env } = await project(opts);
-  const { metadata } = await loadModelArtifact(dir);
+  // Name and version only: buildModelImage verifies every file's hash right after.
+  const metadata = await readMetadata(dir);
   const container = await platformContainer(docker, proj.name);
   const bases = await stackBaseImages(docker, { baseImage: opts.baseImage, runtimeBaseImage: opts.runtimeBaseImage, env, onLine });
   const record = await buildModelImage(dir, { docker, ...bases, home: opts.home, onLine });
