@@ -1,17 +1,10 @@
 // A cross-process lock on a file (O_EXCL create, holder pid inside, stale locks of dead holders taken over), so two
-// `gsg build`s or test workers never build the same images at once; and the pid liveness check it relies on.
+// `gsg build`s or test workers never build the same images at once. Re-exports the pid liveness check it relies on.
 import { open, readFile, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pidAlive } from '../../lib/process.js';
 
-/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive };
 
 /** Runs `fn` holding the lock file; waits (polling) while another live process holds it. */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: { pollMs?: number; onWait?: (holder: number) => void } = {}): Promise<T> {

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { GsgError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { projectRoot } from '../../lib/paths.js';
+import { pidAlive } from '../../lib/process.js';
 import { EXPLAIN_FILE, METADATA_FILE, MODEL_FILE, ModelMetadata, sha256File, VersionString, type EvalMetrics } from '../artifact.js';
 import { EXPLAIN_MODEL_FILE, openOnnxSession, runProbabilities } from '../onnx-model.js';
 import { createPreprocessor, defaultPreprocessingSettings, type PreprocessingSettings } from '../preprocessing.js';
@@ -164,21 +165,12 @@ function explainJson(params: ModelParams): string {
   return JSON.stringify({ features: params.blocks.flatMap((b) => b.terms), coefficients, intercept });
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes `.tmp-<version>-<pid>` directories left by runs that were killed (their process is gone). */
 export async function removeStaleTempDirs(outDir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(outDir).catch(() => [] as string[])) {
     const m = /^\.tmp-.+-(\d+)$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
       await rm(join(outDir, name), { recursive: true, force: true });
       removed.push(name);
     }
