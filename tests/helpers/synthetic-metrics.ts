@@ -1,16 +1,14 @@
 // A synthetic platform for the observability tests while (and wherever) the real one is not running: real HTTP
 // /metrics endpoints built with prom-client, exposing the metric names, labels and histogram buckets of
-// docs/architecture.md — the platform process (router + rollout + build/cold-start metrics) and one model server per
-// color — fed by simulated traffic (seeded, so runs are alike) split by the colors' weights.
+// docs/architecture.md — the platform process (router + rollout + build/cold-start metrics, the router's exported
+// buckets) and one model server per color (the model server's own metrics) — fed by simulated traffic (seeded, so
+// runs are alike) split by the colors' weights.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Color } from '../../infra/runtime.js';
 import { targetGroupsFor, type TargetGroup } from '../../infra/prometheus-image/file-sd.js';
-
-/** Latency buckets (seconds) with the 50 ms objective as a bound, as the real router and server use. */
-export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-/** Texts per prediction request. */
-export const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+import { EXPORTED_BUCKETS } from '../../router/metrics.js';
+import { createServerMetrics } from '../../services/model-server/src/metrics.js';
 
 export interface SyntheticColor {
   color: Color;
@@ -76,23 +74,11 @@ function listen(registry: Registry): Promise<{ server: Server; target: string }>
   }));
 }
 
-function serverMetrics(registry: Registry) {
-  const registers = [registry];
-  return {
-    duration: new Histogram({ name: 'gsg_server_request_duration_seconds', help: 'request duration', labelNames: ['route', 'status', 'model_version'], buckets: LATENCY_BUCKETS, registers }),
-    predictions: new Counter({ name: 'gsg_server_predictions_total', help: 'texts scored', labelNames: ['sentiment', 'model_version'], registers }),
-    batch: new Histogram({ name: 'gsg_server_batch_size', help: 'texts per request', labelNames: ['model_version'], buckets: BATCH_BUCKETS, registers }),
-    load: new Gauge({ name: 'gsg_server_model_load_seconds', help: 'model load time', labelNames: ['model_version'], registers }),
-    startToReady: new Gauge({ name: 'gsg_server_start_to_ready_seconds', help: 'process start to ready', labelNames: ['model_version'], registers }),
-    info: new Gauge({ name: 'gsg_server_model_info', help: 'loaded model', labelNames: ['model_name', 'model_version', 'sha256'], registers }),
-  };
-}
-
 function platformMetrics(registry: Registry) {
   const registers = [registry];
   return {
     requests: new Counter({ name: 'gsg_router_requests_total', help: 'routed requests', labelNames: ['color', 'model_version', 'status_class'], registers }),
-    duration: new Histogram({ name: 'gsg_router_request_duration_seconds', help: 'routed request duration', labelNames: ['color'], buckets: LATENCY_BUCKETS, registers }),
+    duration: new Histogram({ name: 'gsg_router_request_duration_seconds', help: 'routed request duration', labelNames: ['color'], buckets: EXPORTED_BUCKETS, registers }),
     weight: new Gauge({ name: 'gsg_router_weight', help: 'percent of traffic', labelNames: ['color'], registers }),
     up: new Gauge({ name: 'gsg_router_upstream_up', help: 'upstream ready', labelNames: ['color'], registers }),
     upstreamInfo: new Gauge({ name: 'gsg_router_upstream_info', help: 'upstream version', labelNames: ['color', 'model_version'], registers }),
@@ -120,13 +106,12 @@ export async function startSyntheticPlatform(opts: SyntheticPlatformOptions): Pr
 
   const servers = await Promise.all(
     opts.colors.map(async (c, i) => {
-      const registry = new Registry();
-      collectDefaultMetrics({ register: registry });
-      const m = serverMetrics(registry);
-      m.load.set({ model_version: c.version }, 0.12 + 0.01 * i);
-      m.startToReady.set({ model_version: c.version }, 0.45 + 0.02 * i);
-      m.info.set({ model_name: modelName, model_version: c.version, sha256: `${'ab'.repeat(31)}${i.toString(16).padStart(2, '0')}` }, 1);
-      return { ...c, registry, m, ...(await listen(registry)) };
+      // The model server's own metrics (names, labels and buckets as it exports them).
+      const m = createServerMetrics();
+      m.setModel({ modelName, version: c.version, sha256: `${'ab'.repeat(31)}${i.toString(16).padStart(2, '0')}` });
+      m.setModelLoadSeconds(0.12 + 0.01 * i);
+      m.setStartToReadySeconds(0.45 + 0.02 * i);
+      return { ...c, m, ...(await listen(m.registry)) };
     }),
   );
 
@@ -150,13 +135,12 @@ export async function startSyntheticPlatform(opts: SyntheticPlatformOptions): Pr
     const seconds = ((c.medianLatencyMs ?? 3) * Math.exp(0.4 * normal()) * (1 + batch / 200)) / 1000;
     const r = random();
     const status = r < (c.errorRate ?? 0) ? 500 : r > 0.99 ? 422 : 200;
-    c.m.duration.observe({ route: '/predict', status: String(status), model_version: c.version }, seconds);
-    c.m.batch.observe({ model_version: c.version }, batch);
+    c.m.observeRequest('/predict', status, seconds);
+    c.m.observeBatch(batch);
     if (status === 200) {
       let negative = 0;
       for (let i = 0; i < batch; i++) if (random() < (c.negativeShare ?? 0.3)) negative++;
-      if (negative) c.m.predictions.inc({ sentiment: 'negative', model_version: c.version }, negative);
-      if (batch - negative) c.m.predictions.inc({ sentiment: 'positive', model_version: c.version }, batch - negative);
+      c.m.countPredictions(negative, batch - negative);
     }
     p.requests.inc({ color: c.color, model_version: c.version, status_class: `${String(status)[0]}xx` });
     p.duration.observe({ color: c.color }, seconds + 0.0004);
@@ -188,7 +172,7 @@ export async function startSyntheticPlatform(opts: SyntheticPlatformOptions): Pr
     }
     if (ticks++ % 10 === 0) {
       // the router's /ready probe of every upstream, once a second
-      for (const c of servers) c.m.duration.observe({ route: '/ready', status: '200', model_version: c.version }, 0.0002);
+      for (const c of servers) c.m.observeRequest('/ready', 200, 0.0002);
     }
   };
   tick();

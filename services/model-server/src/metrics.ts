@@ -19,8 +19,10 @@ export interface ServerMetrics {
   setStartToReadySeconds(seconds: number): void;
 }
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100];
+/** Buckets of gsg_server_request_duration_seconds (seconds). */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Buckets of gsg_server_batch_size (texts per request). */
+export const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100];
 
 export function createServerMetrics(registry: Registry = new Registry(), opts: { defaultMetrics?: boolean } = {}): ServerMetrics {
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
