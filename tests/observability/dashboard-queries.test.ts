@@ -2,7 +2,7 @@
 // names (synthetic traffic until the live platform replaces it), scraped every second with the model servers found
 // through targets.json, the project's recording and alerting rules loaded, and every Grafana panel query run.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dashboardQueries, describePrometheus, resultValues, startPrometheus, variableQueries, type RunningPrometheus } from '../helpers/prometheus.js';
+import { dashboardQueries, describePrometheus, missingQueryData, startPrometheus, variableQueries, type RunningPrometheus } from '../helpers/prometheus.js';
 import { startSyntheticPlatform, type SyntheticPlatform } from '../helpers/synthetic-metrics.js';
 
 const BLUE = '2026-11-20.001';
@@ -84,13 +84,8 @@ describePrometheus('dashboards and rules on a real Prometheus', () => {
     expect((await prom.vector(expr)).length).toBeGreaterThan(0);
   });
 
-  it.each(dashboardQueries())('$dashboard / $panel [$refId] parses and returns data', async ({ expr, range }) => {
-    const now = Date.now() / 1000;
-    for (const data of [await prom.query(expr), ...(range ? [await prom.queryRange(expr, { start: now - 10, end: now, step: 1 })] : [])]) {
-      const values = resultValues(data);
-      expect(values.length, `no ${data.resultType} data for ${expr}`).toBeGreaterThan(0);
-      expect(values.some(Number.isFinite), `only NaN/Inf for ${expr}: ${values.join(', ')}`).toBe(true);
-    }
+  it.each(dashboardQueries())('$dashboard / $panel [$refId] parses and returns data', async (q) => {
+    expect(await missingQueryData(prom, q)).toEqual([]);
   });
 
   it('stops scraping a model server once it is gone from targets.json', async () => {
