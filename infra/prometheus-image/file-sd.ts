@@ -1,11 +1,11 @@
 // Prometheus file-based service discovery of the model servers: the targets.json the platform rewrites whenever a
 // server starts or stops (one target group per server, labelled with its color and version), which Prometheus reads
 // from its targets directory (`targets/*.json` next to prometheus.yml, /etc/prometheus/targets in the image).
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BadInputError } from '../../lib/errors.js';
+import { writeJsonAtomic } from '../../lib/json-file.js';
 import { gsgHome } from '../../lib/paths.js';
 import { formatZodError } from '../../lib/zod-errors.js';
 import { Color, type Instance } from '../runtime.js';
@@ -49,21 +49,12 @@ function validate(groups: unknown, where: string): TargetGroup[] {
 }
 
 /**
- * Replaces `<dir>/targets.json` atomically: written under a temporary name that does not end in `.json` (so
- * Prometheus' `*.json` never sees a half-written file), then renamed over the old one. Returns the file's path.
+ * Replaces `<dir>/targets.json` atomically (writeJsonAtomic: its temporary name ends in `.tmp`, so Prometheus'
+ * `*.json` never sees a half-written file). Mode 644: Prometheus reads it as another user. Returns the file's path.
  */
 export async function writeTargetsFile(dir: string, groups: readonly TargetGroup[]): Promise<string> {
   const file = join(dir, TARGETS_FILE);
-  const valid = validate(groups, file);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${TARGETS_FILE}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, JSON.stringify(valid, null, 2) + '\n');
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeJsonAtomic(file, validate(groups, file), 0o644);
   return file;
 }
 

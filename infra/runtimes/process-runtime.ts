@@ -3,14 +3,14 @@
 // owner restarted after a crash adopts the instances still alive and ready (and drops or stops the others).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { readJsonFile, writeJsonAtomic } from '../../lib/json-file.js';
 import { createLogger, type Logger } from '../../lib/log.js';
 import { gsgHome, projectRoot } from '../../lib/paths.js';
-import { formatZodError } from '../../lib/zod-errors.js';
 import { pidAlive } from '../images/file-lock.js';
 import { Instance, type Runtime, type StartSpec } from '../runtime.js';
 import { InstanceNotFoundError, RuntimeError, waitUntilReady } from './ready.js';
@@ -286,17 +286,11 @@ export class ProcessRuntime implements Runtime {
   }
 
   private async adopt(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.stateFile, 'utf8');
-    } catch {
-      return;
-    }
     let entries: ProcessEntry[] = [];
     try {
-      const parsed = ProcessState.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error(formatZodError(parsed.error));
-      entries = parsed.data.instances;
+      const state = await readJsonFile(this.stateFile, ProcessState);
+      if (!state) return;
+      entries = state.instances;
     } catch (err) {
       this.log.warn({ event: 'runtime.state_invalid', file: this.stateFile, err: (err as Error).message });
     }
@@ -327,10 +321,7 @@ export class ProcessRuntime implements Runtime {
   private persist(): Promise<void> {
     this.persisting = this.persisting.then(async () => {
       const state = { version: 1 as const, instances: [...this.tracked.values()].map((t) => t.entry) };
-      await mkdir(dirname(this.stateFile), { recursive: true });
-      const tmp = `${this.stateFile}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
-      await rename(tmp, this.stateFile);
+      await writeJsonAtomic(this.stateFile, state, 0o644);
     }).catch((err: unknown) => this.log.error({ event: 'runtime.state_write_failed', file: this.stateFile, err: (err as Error).message }));
     return this.persisting;
   }

@@ -1,8 +1,9 @@
 // The stack's .env (read by docker-compose for variable substitution): parsed and rewritten line by line, so comments
 // and variables someone added by hand survive `npm run stack`; values validated by one zod schema.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BadInputError } from '../../lib/errors.js';
+import { writeFileAtomic } from '../../lib/json-file.js';
 
 const Port = z.string().regex(/^(\d{1,5})?$/, 'expected a port number (empty: a random free port)');
 /** Safe in a .env read by both docker-compose 1.29 and v2 (no quotes, spaces, `$` or `#`). */
@@ -81,9 +82,7 @@ export async function updateEnvFile(file: EnvFile, updates: Record<string, strin
     if (i >= 0) lines[i] = `${key}=${value}`;
     else lines.push(`${key}=${value}`);
   }
-  const tmp = `${file.path}.${process.pid}.tmp`;
-  // Mode 600: it holds the admin token and the Grafana password.
-  await writeFile(tmp, `${lines.join('\n')}\n`, { mode: 0o600 });
-  await rename(tmp, file.path);
+  // Mode 600 (writeFileAtomic's default): it holds the admin token and the Grafana password.
+  await writeFileAtomic(file.path, `${lines.join('\n')}\n`);
   return { path: file.path, lines, values: { ...file.values, ...updates } };
 }
