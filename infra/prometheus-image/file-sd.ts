@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BadInputError } from '../../lib/errors.js';
 import { writeJsonAtomic } from '../../lib/json-file.js';
-import { gsgHome } from '../../lib/paths.js';
+import { platformDir } from '../../lib/paths.js';
 import { formatZodError } from '../../lib/zod-errors.js';
 import { Color, type Instance } from '../runtime.js';
 
@@ -34,7 +34,7 @@ export const TargetsFile = z.array(TargetGroup);
 
 /** Where the platform writes targets.json: `$GSG_TARGETS_DIR`, else `$GSG_HOME/platform/targets`. */
 export function targetsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GSG_TARGETS_DIR ?? join(gsgHome(env), 'platform', 'targets');
+  return env.GSG_TARGETS_DIR ?? join(platformDir(env), 'targets');
 }
 
 /** The target groups for the running model servers (their `metricsTarget`, color and version). */

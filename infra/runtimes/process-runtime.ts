@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../../lib/json-file.js';
 import { createLogger, type Logger } from '../../lib/log.js';
-import { gsgHome, projectRoot } from '../../lib/paths.js';
+import { platformDir, projectRoot } from '../../lib/paths.js';
 import { pidAlive } from '../images/file-lock.js';
 import { Instance, type Runtime, type StartSpec } from '../runtime.js';
 import { InstanceNotFoundError, RuntimeError, waitUntilReady } from './ready.js';
@@ -111,7 +111,7 @@ export class ProcessRuntime implements Runtime {
   private persisting = Promise.resolve();
 
   constructor(opts: ProcessRuntimeOptions = {}) {
-    this.stateFile = opts.stateFile ?? join(gsgHome(), 'platform', 'runtime.json');
+    this.stateFile = opts.stateFile ?? join(platformDir(), 'runtime.json');
     this.opts = {
       logs: opts.logs ?? 'file',
       logDir: opts.logDir ?? join(dirname(this.stateFile), 'logs'),
