@@ -39,13 +39,27 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S)
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new BadInputError(`${path}: unreadable (${(err as Error).message})`, { file: path });
   }
+  return parseJsonText(text, schema, path);
+}
+
+/**
+ * Parses a JSON text and validates it with `schema`. Failures are `${where}: not valid JSON (<parser message>)` or
+ * `${where}: <field>: <problem>`, turned into an error by `toError` (default BadInputError naming the file); it also
+ * gets the parser's error when the text is not JSON at all, for callers that word that case their own way.
+ */
+export function parseJsonText<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  where: string,
+  toError: (message: string, syntaxError?: Error) => Error = (message) => new BadInputError(message, { file: where }),
+): z.infer<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new BadInputError(`${path}: not valid JSON (${(err as Error).message})`, { file: path });
+    throw toError(`${where}: not valid JSON (${(err as Error).message})`, err as Error);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new BadInputError(`${path}: ${formatZodError(parsed.error)}`, { file: path });
+  if (!parsed.success) throw toError(`${where}: ${formatZodError(parsed.error)}`);
   return parsed.data;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { GsgError } from '../lib/errors.js';
 import { ExitCode } from '../lib/exit-codes.js';
-import { formatZodError } from '../lib/zod-errors.js';
+import { parseJsonText } from '../lib/json-file.js';
 
 export const METADATA_FILE = 'metadata.json';
 export const MODEL_FILE = 'model.onnx';
@@ -101,15 +101,7 @@ export async function sha256File(path: string): Promise<string> {
 
 /** Parses and validates a metadata.json text; errors name the file and the failing field. */
 export function parseMetadata(text: string, file = METADATA_FILE): ModelMetadata {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ModelLoadError(`${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
-  const parsed = ModelMetadata.safeParse(raw);
-  if (!parsed.success) throw new ModelLoadError(`${file}: ${formatZodError(parsed.error)}`, { file });
-  return parsed.data;
+  return parseJsonText(text, ModelMetadata, file, (message) => new ModelLoadError(message, { file }));
 }
 
 export async function readMetadata(dir: string): Promise<ModelMetadata> {

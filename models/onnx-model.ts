@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { EXPLAIN_FILE, ExplainData, METADATA_FILE, MODEL_FILE, ModelLoadError, readMetadata, type ModelMetadata } from './artifact.js';
 import { createPreprocessor, type Preprocessor } from './preprocessing.js';
 import type { Explanation } from './scorer.js';
-import { formatZodError } from '../lib/zod-errors.js';
+import { parseJsonText } from '../lib/json-file.js';
 
 export const EXPLAIN_MODEL_FILE = 'explain.onnx';
 export type { Explanation };
@@ -184,16 +184,9 @@ async function checkListedSizes(dir: string, metadata: ModelMetadata): Promise<v
 async function readExplainData(dir: string, metadata: ModelMetadata): Promise<ExplainData> {
   const file = join(dir, EXPLAIN_FILE);
   const bytes = metadata.files[EXPLAIN_FILE] ? await readVerified(dir, EXPLAIN_FILE, metadata) : await readWhole(file);
-  let raw: unknown;
-  try {
-    if (!bytes) throw new Error('no such file');
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new ModelLoadError(`${file}: missing or not JSON (${(err as Error).message})`, { file });
-  }
-  const parsed = ExplainData.safeParse(raw);
-  if (!parsed.success) throw new ModelLoadError(`${file}: ${formatZodError(parsed.error)}`, { file });
-  return parsed.data;
+  const notJson = (reason: string) => new ModelLoadError(`${file}: missing or not JSON (${reason})`, { file });
+  if (!bytes) throw notJson('no such file');
+  return parseJsonText(bytes.toString('utf8'), ExplainData, file, (message, syntaxError) => (syntaxError ? notJson(syntaxError.message) : new ModelLoadError(message, { file })));
 }
 
 /**

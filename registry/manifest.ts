@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { BadInputError } from '../lib/errors.js';
-import { formatZodError } from '../lib/zod-errors.js';
+import { parseJsonText } from '../lib/json-file.js';
 import { ModelMetadata, ModelName, VersionString, sha256File } from '../models/artifact.js';
 import { IntegrityError } from './errors.js';
 
@@ -41,15 +41,7 @@ export function totalSize(files: Record<string, FileEntry>): number {
 
 /** Parses a stored manifest; a bad field means the registry itself is damaged (IntegrityError naming the field). */
 export function parseManifest(data: Buffer, where: string): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data.toString('utf8'));
-  } catch (err) {
-    throw new IntegrityError(`${where}: not valid JSON (${(err as Error).message})`, { where });
-  }
-  const parsed = Manifest.safeParse(raw);
-  if (!parsed.success) throw new IntegrityError(`${where}: ${formatZodError(parsed.error)}`, { where });
-  return parsed.data;
+  return parseJsonText(data.toString('utf8'), Manifest, where, (message) => new IntegrityError(message, { where }));
 }
 
 /** Every regular file below `dir` (hidden names skipped) with its size and sha256, keyed by `/`-separated path. */

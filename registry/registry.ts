@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { BadInputError } from '../lib/errors.js';
+import { parseJsonText } from '../lib/json-file.js';
 import { gsgHome } from '../lib/paths.js';
 import type { Logger } from '../lib/log.js';
 import { formatZodError } from '../lib/zod-errors.js';
@@ -112,15 +113,9 @@ export function createRegistry(store: RegistryStore, opts: RegistryOptions): Reg
     const key = aliasKey(name, alias);
     const obj = await store.read(key);
     if (!obj) return undefined;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(obj.data.toString('utf8'));
-    } catch {
-      raw = undefined;
-    }
-    const parsed = AliasDoc.safeParse(raw);
-    if (!parsed.success) throw new IntegrityError(`${store.url}/${key}: ${raw === undefined ? 'not valid JSON' : formatZodError(parsed.error)}`, { key });
-    return { doc: parsed.data, generation: obj.generation };
+    const where = `${store.url}/${key}`;
+    const doc = parseJsonText(obj.data.toString('utf8'), AliasDoc, where, (message, syntaxError) => new IntegrityError(syntaxError ? `${where}: not valid JSON` : message, { key }));
+    return { doc, generation: obj.generation };
   }
 
   const keysUnder = async (prefix: string) => (await store.list(prefix)).filter((k) => k.endsWith('.json')).map((k) => k.slice(prefix.length, -'.json'.length)).filter((k) => !k.includes('/'));
