@@ -20,9 +20,12 @@ export function gsgHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.GSG_HOME ?? join(env.HOME ?? homedir(), '.gsg'));
 }
 
-/** $GSG_HOME/platform: the running platform's state (router.json, rollout.json, runtime.json, admin-token, targets/). */
-export function platformDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(gsgHome(env), 'platform');
+/**
+ * <home>/platform: the running platform's state (router.json, rollout.json, runtime.json, admin-token, targets/);
+ * `home` is a GSG home directory, or an environment to take $GSG_HOME from.
+ */
+export function platformDir(home: string | NodeJS.ProcessEnv = process.env): string {
+  return join(typeof home === 'string' ? home : gsgHome(home), 'platform');
 }
 
 export function bundledModelsDir(): string {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GsgError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
-import { gsgHome } from '../../lib/paths.js';
+import { platformDir } from '../../lib/paths.js';
 
 export class PlatformRequestError extends GsgError {
   constructor(message: string, readonly status: number | undefined, readonly body: Record<string, unknown> = {}) {
@@ -15,7 +15,7 @@ export class PlatformRequestError extends GsgError {
 export function adminToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.GSG_ADMIN_TOKEN) return env.GSG_ADMIN_TOKEN;
   try {
-    return readFileSync(join(gsgHome(env), 'platform', 'admin-token'), 'utf8').trim() || undefined;
+    return readFileSync(join(platformDir(env), 'admin-token'), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { BadInputError, errorMessage } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/json-file.js';
 import type { Logger } from '../../lib/log.js';
-import { bundledModelsDir, gsgHome } from '../../lib/paths.js';
-import { listVersionDirs, readMetadata } from '../../models/artifact.js';
+import { bundledModelsDir, gsgHome, platformDir } from '../../lib/paths.js';
+import { newestVersionDir, readMetadata } from '../../models/artifact.js';
 import { defaultActor } from '../../lib/actor.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { NotFoundError } from '../../registry/errors.js';
@@ -22,6 +22,7 @@ import { fileRolloutStore } from '../rollout/state.js';
 import type { Color, Instance, Runtime, RuntimeKind } from '../runtime.js';
 import { registerPlatformMetrics } from './metrics.js';
 import { mountRolloutApi } from './rollout-api.js';
+import { modelVersionAt, waitUntilReady } from '../runtimes/ready.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -81,23 +82,21 @@ export interface PlatformHandle {
   close(): Promise<void>;
 }
 
-const platformDir = (home: string) => join(home, 'platform');
-
 /** GSG_ADMIN_TOKEN, else the token this platform generated before (kept in $GSG_HOME/platform/admin-token, mode 600). */
-export async function adminTokenFor(cfg: Pick<PlatformConfig, 'adminToken' | 'home'>): Promise<{ token: string; generated: boolean }> {
-  if (cfg.adminToken) return { token: cfg.adminToken, generated: false };
+export async function adminTokenFor(cfg: Pick<PlatformConfig, 'adminToken' | 'home'>): Promise<string> {
+  if (cfg.adminToken) return cfg.adminToken;
   const file = join(platformDir(cfg.home), 'admin-token');
   const saved = (await readFile(file, 'utf8').catch(() => '')).trim();
-  if (saved.length >= 16) return { token: saved, generated: true };
+  if (saved.length >= 16) return saved;
   const token = randomBytes(24).toString('base64url');
   await writeFileAtomic(file, `${token}\n`, 0o600);
-  return { token, generated: true };
+  return token;
 }
 
 /** Registers the bundled version (if missing) and points `production` at it when the alias is unset. */
 async function bootstrapRegistry(registry: Registry, cfg: PlatformConfig, log: Logger): Promise<string> {
   const root = bundledModelsDir();
-  const dir = cfg.bundledDir ?? join(root, (await listVersionDirs(root)).at(-1) ?? '');
+  const dir = cfg.bundledDir ?? (await newestVersionDir(root)) ?? root;
   const meta = await readMetadata(dir).catch((err) => {
     throw new BadInputError(`no bundled model to serve: ${errorMessage(err)}`);
   });
@@ -117,31 +116,12 @@ async function bootstrapRegistry(registry: Registry, cfg: PlatformConfig, log: L
   return (await registry.aliases(cfg.modelName))[PRODUCTION_ALIAS]!;
 }
 
-async function versionAt(url: string): Promise<string> {
-  const res = await fetch(`${url}/model/info`, { signal: AbortSignal.timeout(5000) });
-  const body = (await res.json()) as { version?: unknown };
-  if (typeof body.version !== 'string') throw new Error(`${url}/model/info has no version`);
-  return body.version;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${errorMessage(err)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger; env?: NodeJS.ProcessEnv }): Promise<PlatformHandle> {
   const log = deps.logger;
   const env = deps.env ?? process.env;
   const registry = await openRegistry(env, { logger: log });
   const production = await bootstrapRegistry(registry, cfg, log);
-  const { token } = await adminTokenFor(cfg);
+  const token = await adminTokenFor(cfg);
 
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
@@ -200,6 +180,7 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
     return writingTargets;
   };
 
+  const rolloutStore = fileRolloutStore(platformDir(cfg.home));
   const controller = createRolloutController({
     // targets.json lists the colors the router points at: rewrite it once an upstream change is applied (the
     // runtime's instancesChanged fires before the controller points the router at a new instance).
@@ -215,7 +196,7 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
     },
     routerUrl: () => url,
     registry,
-    store: fileRolloutStore(platformDir(cfg.home)),
+    store: rolloutStore,
     runtime: runtimeFor,
     modelName: cfg.modelName,
     logger: log,
@@ -230,7 +211,8 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
     external.add(blueUrl);
     const s = router.getState();
     if (!s.blue.url && !s.green.url) {
-      const version = await waitFor(`blue upstream ${blueUrl}`, () => versionAt(blueUrl), 120_000);
+      await waitUntilReady(blueUrl, { timeoutMs: 120_000, intervalMs: 500 });
+      const version = await modelVersionAt(blueUrl);
       await router.setUpstream('blue', { url: blueUrl, version }, { reason: 'gsg up: external blue (GSG_BLUE_URL)' });
       await router.setWeights({ blue: 100, green: 0 }, { reason: 'gsg up' });
     }
@@ -258,9 +240,9 @@ export async function startPlatform(cfg: PlatformConfig, deps: { logger: Logger;
     await controller.startColor('blue', production);
     await router.setWeights({ blue: 100, green: 0 }, { reason: 'gsg up: production as blue' });
   }
-  const pending = await fileRolloutStore(platformDir(cfg.home)).load();
+  const pending = await rolloutStore.load();
   if (pending?.spec.runtime) await ensureRuntime(pending.spec.runtime);
-  await controller.recover();
+  await controller.recover(pending ?? null);
   // A rollout may ask for the other runtime (e.g. --runtime docker on a process platform): create it on demand.
   const api: RolloutController = { ...controller, submit: async (spec) => (spec.runtime && (await ensureRuntime(spec.runtime)), controller.submit(spec)) };
   mountRolloutApi(router.admin, api, { defaultActor: defaultActor(env) });

@@ -1,9 +1,11 @@
 // Readiness of a starting model server: polls GET /ready briskly until it answers 200, failing early when the server
-// died (process exited, container stopped) and naming the reason. Also the runtimes' typed errors.
+// died (process exited, container stopped) and naming the reason; reads the version a server reports. Also the
+// runtimes' typed errors.
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GsgError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
+import { VersionString } from '../../models/artifact.js';
 
 /** A model server did not start, died, or could not be stopped; context names the instance. */
 export class RuntimeError extends GsgError {
@@ -30,6 +32,15 @@ export function readyStatus(url: string, timeoutMs = 1000): Promise<number | und
     req.on('error', () => resolve(undefined));
     req.end();
   });
+}
+
+/** The model version a running server reports on GET <url>/model/info; throws naming what was wrong. */
+export async function modelVersionAt(url: string): Promise<string> {
+  const res = await fetch(`${url}/model/info`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET /model/info answered ${res.status}`);
+  const version = VersionString.safeParse(((await res.json()) as { version?: unknown }).version);
+  if (!version.success) throw new Error('GET /model/info has no valid "version"');
+  return version.data;
 }
 
 export interface WaitReadyOptions {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BadInputError, errorMessage } from '../../../lib/errors.js';
 import { createLogger } from '../../../lib/log.js';
-import { gsgHome } from '../../../lib/paths.js';
+import { platformDir } from '../../../lib/paths.js';
 import { formatZodError } from '../../../lib/zod-errors.js';
 import { VersionString } from '../../../models/artifact.js';
 import type { Color } from '../../runtime.js';
+import { modelVersionAt } from '../../runtimes/ready.js';
 import { DEFAULT_BODY_LIMIT_BYTES, createRouter } from '../../../router/router.js';
 import { UpstreamUrl, fileStateStore } from '../../../router/state.js';
 import { parseOptions } from '../options.js';
@@ -35,7 +36,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   const env = envParsed.data;
 
   const logger = createLogger({ name: 'gsg-router' });
-  const statePath = opts.state ?? join(gsgHome(), 'platform', 'router.json');
+  const statePath = opts.state ?? join(platformDir(), 'router.json');
   const router = await createRouter({
     state: fileStateStore(statePath),
     logger,
@@ -86,11 +87,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
 /** The version an upstream reports on GET /model/info, for when --<color>-version is not given. */
 async function versionOf(url: string, color: Color): Promise<string> {
   try {
-    const res = await fetch(`${url}/model/info`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET /model/info answered ${res.status}`);
-    const version = VersionString.safeParse(((await res.json()) as { version?: unknown }).version);
-    if (!version.success) throw new Error('GET /model/info has no valid "version"');
-    return version.data;
+    return await modelVersionAt(url);
   } catch (err) {
     throw new BadInputError(`--${color}-version: not given and not readable from ${url} (${errorMessage(err)})`);
   }
