@@ -5,6 +5,7 @@ import type { Logger } from '../../lib/log.js';
 import { readBuildRecords } from '../images/build-record.js';
 import type { Rollout } from '../rollout/state.js';
 import type { RolloutObserver } from '../rollout/controller.js';
+import { stepsOf } from '../rollout/spec.js';
 import type { RuntimeKind } from '../runtime.js';
 
 export interface PlatformMetrics extends RolloutObserver {
@@ -53,8 +54,7 @@ export function registerPlatformMetrics(registry: Registry, opts: { home: string
       const active = r.phase === 'analysing' && r.step_started_at !== null;
       step.set(active ? r.step_index + 1 : 0);
       deadline.set(active ? Date.parse(r.step_started_at!) / 1000 + r.spec.deadline_ms / 1000 : 0);
-      const steps = r.spec.strategy === 'canary' ? r.spec.steps : [100];
-      candidateWeight.set(active ? (steps[r.step_index] ?? 0) : 0);
+      candidateWeight.set(active ? (stepsOf(r.spec)[r.step_index] ?? 0) : 0);
     },
     finished(r: Rollout) {
       if (r.result) total.inc({ result: r.result });

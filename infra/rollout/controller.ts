@@ -13,7 +13,7 @@ import type { ColorStats, StatsSnapshot } from '../../router/stats.js';
 import { otherColor, type Color, type Instance, type Runtime, type RuntimeKind } from '../runtime.js';
 import { diffCounters, judge, type ColorCounters } from './analysis.js';
 import { scoreGolden, smokeTest } from './pinned.js';
-import type { GoldenRow, RollbackRequest, RolloutSpec } from './spec.js';
+import { stepsOf, type GoldenRow, type RollbackRequest, type RolloutSpec } from './spec.js';
 import type { HistoryEntry, Rollout, RolloutEvent, RolloutResult, RolloutStore, StepRecord } from './state.js';
 
 export const PRODUCTION_ALIAS = 'production';
@@ -70,8 +70,11 @@ export interface RolloutController {
   /** Events after `after` (long-poll up to waitMs when there are none yet). */
   events(id: string, after: number, waitMs: number): Promise<{ rollout: Rollout; events: RolloutEvent[] } | undefined>;
   history(): Promise<HistoryEntry[]>;
-  /** At platform start: resume or abort what the last process left in progress; re-arm the scale-down timer. */
-  recover(): Promise<void>;
+  /**
+   * At platform start: resume or abort what the last process left in progress; re-arm the scale-down timer.
+   * `loaded`: what the store holds, when the caller has read it already (null: nothing).
+   */
+  recover(loaded?: Rollout | null): Promise<void>;
   /** Graceful shutdown: a running rollout is aborted (traffic back on the live color); timers stop. */
   close(): Promise<void>;
   /** Whether a rollout/rollback is in progress. */
@@ -261,7 +264,7 @@ export function createRolloutController(opts: ControllerOptions): RolloutControl
         p99_ms: v.metrics.p99Ms ?? null,
         verdict: v.kind,
       };
-      const line = `step ${r.step_index + 1}/${stepsOf(r).length} weight ${weight}%: ${rec.requests} requests, error rate ${(rec.error_rate * 100).toFixed(2)}%, p99 ${rec.p99_ms === null ? '-' : rec.p99_ms.toFixed(1) + ' ms'} -> ${v.kind}`;
+      const line = `step ${r.step_index + 1}/${stepsOf(r.spec).length} weight ${weight}%: ${rec.requests} requests, error rate ${(rec.error_rate * 100).toFixed(2)}%, p99 ${rec.p99_ms === null ? '-' : rec.p99_ms.toFixed(1) + ' ms'} -> ${v.kind}`;
       await event(r, 'analysis', line, { ...rec, step: r.step_index + 1 });
       if (v.kind === 'pass') {
         r.steps.push(rec);
@@ -278,7 +281,6 @@ export function createRolloutController(opts: ControllerOptions): RolloutControl
     }
   }
 
-  const stepsOf = (r: Rollout) => (r.spec.strategy === 'canary' ? r.spec.steps : [100]);
 
   /** Runs (or resumes) a rollout from its persisted phase until it ends. */
   async function drive(r: Rollout, golden: GoldenRow[] | undefined) {
@@ -318,7 +320,7 @@ export function createRolloutController(opts: ControllerOptions): RolloutControl
         await save(r);
       }
       if (r.phase === 'analysing') {
-        const steps = stepsOf(r);
+        const steps = stepsOf(r.spec);
         for (; r.step_index < steps.length; r.step_index++) {
           checkInterrupt();
           const weight = steps[r.step_index]!;
@@ -551,8 +553,8 @@ export function createRolloutController(opts: ControllerOptions): RolloutControl
 
     history: () => opts.store.history(),
 
-    async recover() {
-      const r = await opts.store.load();
+    async recover(loaded) {
+      const r = loaded === undefined ? await opts.store.load() : loaded;
       if (!r) return;
       current = r;
       if (r.phase === 'done') {

@@ -33,5 +33,10 @@ export const RolloutSpec = z.strictObject({
 export type RolloutSpec = z.infer<typeof RolloutSpec>;
 export type RolloutSpecInput = z.input<typeof RolloutSpec>;
 
+/** The candidate weights a rollout goes through: its canary steps, or one switch to 100 for blue-green. */
+export function stepsOf(spec: Pick<RolloutSpec, 'strategy' | 'steps'>): number[] {
+  return spec.strategy === 'canary' ? spec.steps : [100];
+}
+
 export const RollbackRequest = z.strictObject({ reason: z.string().max(2000).optional(), actor: z.string().min(1).max(200).optional() });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;

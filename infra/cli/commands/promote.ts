@@ -93,9 +93,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
 /** Prints the rollout's events until it ends; returns the exit code of its result. Ctrl-C detaches. */
 export async function follow(router: string, id: string): Promise<number> {
   const client = platformClient(router);
-  let detached = false;
   const onSigint = () => {
-    detached = true;
     process.stdout.write(`\ndetached: rollout ${id} continues inside the platform (gsg status to check on it)\n`);
     process.exit(ExitCode.Ok);
   };
@@ -123,7 +121,6 @@ export async function follow(router: string, id: string): Promise<number> {
         const result = page.rollout.result ?? 'failed';
         return EXIT_BY_RESULT[result] ?? ExitCode.Error;
       }
-      if (detached) return ExitCode.Ok;
     }
   } finally {
     process.off('SIGINT', onSigint);
