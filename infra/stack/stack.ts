@@ -17,6 +17,7 @@ import { packTar, type TarEntry } from '../images/tar.js';
 import { buildPlatformImage } from '../platform-image/build-image.js';
 import { ensurePrometheusImage } from '../prometheus-image/image.js';
 import { demuxLogs, LABELS } from '../runtimes/docker-runtime.js';
+import { waitUntilReady } from '../runtimes/ready.js';
 import { imageAvailable, stackBaseImages } from './base-images.js';
 import { compose, composeDefault, publishedUrl, serviceContainer, type ComposeProject } from './compose.js';
 import { readEnvFile, updateEnvFile, type EnvFile } from './env-file.js';
@@ -130,7 +131,7 @@ export async function stackUp(opts: StackOptions & { grafana?: boolean; readyTim
   await compose(composeProject, ['up', '-d', '--remove-orphans'], { profiles: grafana ? [GRAFANA_PROFILE] : [], onLine });
   const routerUrl = await publishedUrl(docker, proj.name, 'platform', 8080);
   await copyBuildRecords(docker, proj.name, [blue]);
-  await waitReady(`${routerUrl}/ready`, opts.readyTimeoutMs ?? 120_000, async () => (await compose(composeProject, ['logs', '--tail', '30', 'platform'], { allowFailure: true })).stdout);
+  await waitReady(routerUrl, opts.readyTimeoutMs ?? 120_000, async () => (await compose(composeProject, ['logs', '--tail', '30', 'platform'], { allowFailure: true })).stdout);
   return {
     name: proj.name,
     network: proj.name,
@@ -144,25 +145,12 @@ export async function stackUp(opts: StackOptions & { grafana?: boolean; readyTim
   };
 }
 
+/** Waits for GET <url>/ready to answer 200; on timeout a StackError with the diagnostics (the platform's log) appended. */
 async function waitReady(url: string, timeoutMs: number, diagnostics: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    // A referenced timer (AbortSignal.timeout's is not): a probe hanging on a half-open connection while the
-    // container starts must not let the event loop run empty.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error('no answer within 3 s')), 3000);
-    try {
-      const res = await fetch(url, { signal: abort.signal });
-      if (res.ok) return;
-      last = `HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
-    } catch (err) {
-      last = (err as Error).message;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (Date.now() > deadline) throw new StackError(`${url} not ready after ${timeoutMs / 1000} s (last: ${last})\n${await diagnostics().catch(() => '')}`, { url });
-    await new Promise((r) => setTimeout(r, 500));
+  try {
+    await waitUntilReady(url, { timeoutMs, intervalMs: 500 });
+  } catch (err) {
+    throw new StackError(`${(err as Error).message}\n${await diagnostics().catch(() => '')}`, { url }, err);
   }
 }
 
