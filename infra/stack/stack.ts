@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { projectRoot, bundledModelsDir } from '../../lib/paths.js';
 import { GsgError } from '../../lib/errors.js';
-import { listVersionDirs, readMetadata, type ModelMetadata } from '../../models/artifact.js';
+import { newestVersionDir, readMetadata, type ModelMetadata } from '../../models/artifact.js';
 import { NODE_UID } from '../base-image/rootfs.js';
 import { buildRecordPath, type BuildRecord } from '../images/build-record.js';
 import { buildModelImage } from '../images/build-image.js';
@@ -76,9 +76,9 @@ async function project(opts: StackOptions): Promise<{ project: ComposeProject; f
 const secret = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 async function newestBundledDir(): Promise<string> {
-  const versions = await listVersionDirs(bundledModelsDir());
-  if (versions.length === 0) throw new StackError(`no bundled model version under ${bundledModelsDir()}`);
-  return join(bundledModelsDir(), versions.at(-1)!);
+  const dir = await newestVersionDir(bundledModelsDir());
+  if (!dir) throw new StackError(`no bundled model version under ${bundledModelsDir()}`);
+  return dir;
 }
 
 /** Builds what the stack needs, writes the env file, starts it and waits until the router is ready. */
