@@ -120,25 +120,52 @@ export function artifactSha256(meta: ModelMetadata): string {
   return meta.files[MODEL_FILE]?.sha256 ?? '';
 }
 
+/** What was found for a file listed in metadata.json: its size, and its sha256 when it was hashed. */
+export interface FoundFile {
+  size: number;
+  sha256?: string;
+}
+
+/**
+ * Checks a file listed in `metadata.files` against what was found in `dir` (undefined: missing). Not listed,
+ * missing, a sha256 or size that differs (or, when only the size is known, a size that differs) is a ModelLoadError
+ * naming the file.
+ */
+export function checkListedFile(dir: string, metadata: ModelMetadata, name: string, found: FoundFile | undefined): void {
+  const expected = listedEntry(dir, metadata, name);
+  const file = join(dir, name);
+  if (!found) throw new ModelLoadError(`${file}: missing (listed in ${METADATA_FILE})`, { file });
+  if (found.sha256 === undefined) {
+    if (found.size !== expected.size) throw new ModelLoadError(`${file}: size ${found.size} differs from metadata (${expected.size})`, { file, expected: expected.size, actual: found.size });
+  } else if (found.sha256 !== expected.sha256 || found.size !== expected.size) {
+    throw new ModelLoadError(`${file}: sha256 mismatch (metadata ${expected.sha256}, file ${found.sha256})`, { file, expected: expected.sha256, actual: found.sha256 });
+  }
+}
+
+/** `loadModelArtifact`'s checks on files already scanned (size and sha256 by `/`-separated path): model.onnx listed, every listed file found and matching. */
+export function checkListedFiles(dir: string, metadata: ModelMetadata, found: Readonly<Record<string, FoundFile>>): void {
+  listedEntry(dir, metadata, MODEL_FILE);
+  for (const name of Object.keys(metadata.files)) checkListedFile(dir, metadata, name, Object.hasOwn(found, name) ? found[name] : undefined);
+}
+
+/** The metadata's entry for `name`; a ModelLoadError naming metadata.json when it does not list it. */
+function listedEntry(dir: string, metadata: ModelMetadata, name: string): ModelMetadata['files'][string] {
+  const expected = metadata.files[name];
+  if (!expected) throw new ModelLoadError(`${join(dir, METADATA_FILE)}: files does not list ${name}`, { file: join(dir, METADATA_FILE) });
+  return expected;
+}
+
 /**
  * Loads a version directory and verifies every file listed in its metadata (size and sha256),
  * so a server never starts on a corrupted or mismatched model.
  */
 export async function loadModelArtifact(dir: string): Promise<{ dir: string; metadata: ModelMetadata }> {
   const metadata = await readMetadata(dir);
-  if (!metadata.files[MODEL_FILE]) throw new ModelLoadError(`${join(dir, METADATA_FILE)}: files does not list ${MODEL_FILE}`, { file: join(dir, METADATA_FILE) });
-  for (const [name, expected] of Object.entries(metadata.files)) {
+  listedEntry(dir, metadata, MODEL_FILE);
+  for (const name of Object.keys(metadata.files)) {
     const file = join(dir, name);
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch {
-      throw new ModelLoadError(`${file}: missing (listed in ${METADATA_FILE})`, { file });
-    }
-    const actual = await sha256File(file);
-    if (actual !== expected.sha256 || size !== expected.size) {
-      throw new ModelLoadError(`${file}: sha256 mismatch (metadata ${expected.sha256}, file ${actual})`, { file, expected: expected.sha256, actual });
-    }
+    const size = await stat(file).then((s) => s.size, () => undefined);
+    checkListedFile(dir, metadata, name, size === undefined ? undefined : { size, sha256: await sha256File(file) });
   }
   return { dir, metadata };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EXPLAIN_FILE, ExplainData, METADATA_FILE, MODEL_FILE, ModelLoadError, readMetadata, type ModelMetadata } from './artifact.js';
+import { checkListedFile, EXPLAIN_FILE, ExplainData, MODEL_FILE, ModelLoadError, readMetadata, type ModelMetadata } from './artifact.js';
 import { createPreprocessor, type Preprocessor } from './preprocessing.js';
 import type { Explanation } from './scorer.js';
 import { parseJsonText } from '../lib/json-file.js';
@@ -153,31 +153,27 @@ async function readWhole(file: string): Promise<Buffer | undefined> {
 }
 
 /**
- * The bytes of a file listed in the metadata, checked against its size and sha256 there (the same checks and
- * messages as `loadModelArtifact`): ONNX Runtime then loads exactly the bytes that were verified.
+ * The bytes of a file listed in the metadata, checked against its size and sha256 there (`checkListedFile`, as
+ * `loadModelArtifact` does): ONNX Runtime then loads exactly the bytes that were verified.
  */
 async function readVerified(dir: string, name: string, metadata: ModelMetadata, bytes?: Promise<Buffer | undefined>): Promise<Buffer> {
-  const file = join(dir, name);
-  const expected = metadata.files[name];
-  if (!expected) throw new ModelLoadError(`${join(dir, METADATA_FILE)}: files does not list ${name}`, { file: join(dir, METADATA_FILE) });
-  const buf = await (bytes ?? readWhole(file));
-  if (!buf) throw new ModelLoadError(`${file}: missing (listed in ${METADATA_FILE})`, { file });
-  const actual = createHash('sha256').update(buf).digest('hex');
-  if (actual !== expected.sha256 || buf.length !== expected.size) {
-    throw new ModelLoadError(`${file}: sha256 mismatch (metadata ${expected.sha256}, file ${actual})`, { file, expected: expected.sha256, actual });
-  }
-  return buf;
+  const buf = await (bytes ?? readWhole(join(dir, name)));
+  checkListedFile(dir, metadata, name, buf && { size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') });
+  return buf!;
 }
 
-/** Every other listed file must exist with its listed size (a missing or truncated file stops the load at once). */
+/**
+ * Every listed file but model.onnx (read and verified whole) must exist with its listed size (a missing or truncated
+ * file stops the load at once).
+ */
 async function checkListedSizes(dir: string, metadata: ModelMetadata): Promise<void> {
   await Promise.all(
-    Object.entries(metadata.files).map(async ([name, expected]) => {
-      const file = join(dir, name);
-      const size = await stat(file).then((s) => s.size, () => undefined);
-      if (size === undefined) throw new ModelLoadError(`${file}: missing (listed in ${METADATA_FILE})`, { file });
-      if (size !== expected.size) throw new ModelLoadError(`${file}: size ${size} differs from metadata (${expected.size})`, { file, expected: expected.size, actual: size });
-    }),
+    Object.keys(metadata.files)
+      .filter((name) => name !== MODEL_FILE)
+      .map(async (name) => {
+        const size = await stat(join(dir, name)).then((s) => s.size, () => undefined);
+        checkListedFile(dir, metadata, name, size === undefined ? undefined : { size });
+      }),
   );
 }
 
