@@ -4,10 +4,10 @@
 // (status, body, a fixed set of headers) plus x-served-by / x-model-version / x-request-id. A request that fails
 // to connect or is reset before any response byte is retried once on the other color; after that 502, past the
 // deadline 504, with no ready color 503.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../lib/log.js';
+import { requestIdOf } from '../lib/request-id.js';
 import { otherColor, type Color } from '../infra/runtime.js';
 import type { RouterControl, Target } from './control.js';
 import { BadGatewayError, BadRequestError, GatewayTimeoutError, NoReadyUpstreamError, PayloadTooLargeError, sendError } from './errors.js';
@@ -38,8 +38,6 @@ const COPIED_RESPONSE_HEADERS = new Set(['content-type', 'content-length', 'cont
 const EMPTY = Buffer.alloc(0);
 /** The exchange a client connection has in flight (HTTP/1.1: one at a time per connection). */
 const CURRENT = Symbol('gsg.exchange');
-/** Same rule as the model server: a client id is kept when it is 1-128 visible ASCII characters. */
-const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
 interface Exchange {
   readonly req: IncomingMessage;
@@ -241,11 +239,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
   return {
     handle(req, res, record) {
       const start = performance.now();
-      const given = req.headers['x-request-id'];
       const ex: Exchange = {
         req,
         res,
-        requestId: typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID(),
+        requestId: requestIdOf(req),
         pinned: undefined,
         record,
         start,

@@ -1,19 +1,18 @@
 // The model server: a plain node:http listener that answers the hot path (POST /predict, /predict/explain) and
 // the probes (/health, /ready) itself and hands every other request to the lazily loaded express app. Owns the
 // lifecycle: listen at once -> load, verify and warm up the model -> ready -> drain on close().
-import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, GsgError } from '../../../lib/errors.js';
 import { createLogger, type Logger } from '../../../lib/log.js';
-import { artifactSha256, MODEL_FILE, ModelLoadError } from '../../../models/artifact.js';
+import { requestIdOf } from '../../../lib/request-id.js';
+import { MODEL_FILE, ModelLoadError } from '../../../models/artifact.js';
 import { ExplainRequest, PredictRequest, type ModelInfoResponse } from './api-schemas.js';
 import { createApp, type AppContext } from './app.js';
 import type { ServerConfig } from './config.js';
-import { findDocsAssetsDir } from './docs-page.js';
 import { InjectedFaultError, MethodNotAllowedError, NotReadyError, OverloadedError, toHttpError } from './errors.js';
-import { createServerMetrics, NO_VERSION, type RouteLabel, type ServerMetrics } from './metrics.js';
+import { createServerMetrics, NO_VERSION, type RouteLabel } from './metrics.js';
 import { loadOnnxServingModel } from './onnx-serving-model.js';
 import { createPredictor, type PredictOutcome, type Predictor } from './predictor.js';
 import { checkJsonContentType, parseJson, readBody, validateTextsRequest } from './request-body.js';
@@ -23,13 +22,8 @@ export type ServerState = 'loading' | 'ready' | 'failed' | 'draining' | 'closed'
 
 export interface ServerDeps {
   logger?: Logger;
-  metrics?: ServerMetrics;
   /** Loads and verifies a model directory (default: ONNX Runtime on the bundled artifact format). */
   loadModel?: (dir: string) => Promise<ServingModel>;
-  /** Epoch ms start-to-ready is measured from (default: this process's start). */
-  startedAt?: number;
-  /** swagger-ui-dist directory for /docs (default: found next to the code, or GSG_DOCS_ASSETS_DIR). */
-  docsAssetsDir?: string;
   /** Random source of the error-rate fault (tests pass a deterministic one). */
   random?: () => number;
 }
@@ -53,15 +47,9 @@ export interface ServerHandle {
   close(): Promise<{ drained: boolean }>;
 }
 
-const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 const WARM_UP_TEXT = 'El gimnasio está limpio y los monitores son muy amables, pero las máquinas están viejas.';
 /** Longer than any keep-alive idle timeout a proxy in front uses (the router's agent), so the server never closes a socket the proxy is about to reuse. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
-}
 
 function urlOf(host: string, port: number): string {
   if (host === '0.0.0.0' || host === '') return `http://127.0.0.1:${port}`;
@@ -82,9 +70,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 
 export async function startServer(config: ServerConfig, deps: ServerDeps = {}): Promise<ServerHandle> {
   const logger = deps.logger ?? createLogger({ name: 'model-server', level: config.logLevel });
-  const metrics = deps.metrics ?? createServerMetrics();
+  const metrics = createServerMetrics();
   const random = deps.random ?? Math.random;
-  const startedAt = deps.startedAt ?? performance.timeOrigin;
   const faults = config.faults;
   const faultsOn = faults.errorRate > 0 || faults.latencyMs > 0 || faults.flip;
   const debug = logger.isLevelEnabled('debug');
@@ -198,7 +185,6 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       return modelInfoJson;
     },
     modelIdentity: () => (model ? { modelName: model.metadata.model_name, modelVersion: model.metadata.version } : {}),
-    docsAssetsDir: deps.docsAssetsDir ?? findDocsAssetsDir(),
     logInternalError: (err, req, res) => logInternalError(err, String(res.getHeader('x-request-id') ?? ''), req.path),
   };
   let app: RequestListener | undefined;
@@ -292,7 +278,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
       throw new GsgError('server closed before the model was ready', { code: 'closed' });
     }
     const meta = m.metadata;
-    const sha256 = m.sha256 || artifactSha256(meta);
+    const sha256 = m.sha256;
     model = m;
     predictor = p;
     modelVersion = meta.version;
@@ -311,7 +297,7 @@ export async function startServer(config: ServerConfig, deps: ServerDeps = {}): 
     modelInfoJson = JSON.stringify(info);
     readyJson = JSON.stringify({ status: 'ready', model_loaded: true, model_version: meta.version });
     const loadSeconds = (performance.now() - t) / 1000;
-    const startToReadySeconds = (Date.now() - startedAt) / 1000;
+    const startToReadySeconds = (Date.now() - performance.timeOrigin) / 1000;
     metrics.setModelLoadSeconds(loadSeconds);
     metrics.setStartToReadySeconds(startToReadySeconds);
     state = 'ready';
