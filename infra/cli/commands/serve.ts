@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../../../lib/errors.js';
 import { resolveModelDir } from '../../../registry/resolve-model.js';
-import { createServerLogger, drainOnSignals, loadServerConfig, startServer } from '../../../services/model-server/src/main.js';
+import { loadServerConfig, serve } from '../../../services/model-server/src/main.js';
 import { parseOptions } from '../options.js';
 
 const ServeOptions = z.object({
@@ -18,9 +18,5 @@ export async function run(opts: Record<string, unknown>): Promise<number> {
   if (!ref) throw new BadInputError('--model: required (a model directory or a registry ref such as sentiment-logreg:production; or set GSG_MODEL)');
   const resolved = await resolveModelDir(ref);
   const config = loadServerConfig(process.env, { GSG_MODEL: resolved.dir, PORT: o.port?.toString(), HOST: o.host });
-  const logger = createServerLogger(config.logLevel);
-  const handle = await startServer(config, { logger });
-  const exitCode = drainOnSignals(handle, logger);
-  await handle.ready; // a load failure throws: runCommand prints it and exits with its code
-  return exitCode;
+  return serve(config); // a load failure throws: runCommand prints it and exits with its code
 }

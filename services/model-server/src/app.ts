@@ -4,7 +4,7 @@
 // imported statically: a dynamic import() of our own modules makes esbuild wrap them and everything they import
 // (zod included) in lazy-init closures, which V8 then parses twice — measurably slower start-up of the bundle.
 import type { Express, NextFunction, Request, Response } from 'express';
-import { docsAssetPath, docsHtml } from './docs-page.js';
+import { docsAssetPath, docsHtml, findDocsAssetsDir } from './docs-page.js';
 import { MethodNotAllowedError, RouteNotFoundError, toHttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -15,7 +15,6 @@ export interface AppContext {
   modelInfoJson(): string;
   /** Name and version for the OpenAPI document's info block (undefined before load). */
   modelIdentity(): { modelName?: string; modelVersion?: string };
-  docsAssetsDir: string | undefined;
   /** Logs an error the server caused (500), with the request id (the x-request-id response header). */
   logInternalError(err: unknown, req: Request, res: Response): void;
 }
@@ -24,6 +23,7 @@ const sendJson = (res: Response, status: number, body: string) => res.status(sta
 
 export async function createApp(ctx: AppContext): Promise<Express> {
   const { default: express } = await import('express');
+  const docsAssetsDir = findDocsAssetsDir();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -64,7 +64,7 @@ export async function createApp(ctx: AppContext): Promise<Express> {
   });
   allow('/docs', 'GET');
   app.get('/docs/:asset', (req, res, next) => {
-    const asset = docsAssetPath(ctx.docsAssetsDir, String(req.params.asset));
+    const asset = docsAssetPath(docsAssetsDir, String(req.params.asset));
     if (!asset) return next(new RouteNotFoundError(req.method, req.path));
     res.sendFile(asset.path, { headers: { 'content-type': asset.type }, maxAge: '1h' }, (err) => {
       if (err && !res.headersSent) next(new RouteNotFoundError(req.method, req.path));

@@ -1,20 +1,29 @@
 // Process entry of a model server: `node dist/services/model-server/src/main.js` (ProcessRuntime, with GSG_MODEL,
 // PORT, HOST in the environment), the container image's one-file bundle, and `gsg serve` (which imports
-// startServer from here after resolving --model). Exits non-zero with one line on stderr when the configuration
+// serve() from here after resolving --model). Exits non-zero with one line on stderr when the configuration
 // is bad or the model does not load; exits 0 after draining on SIGTERM/SIGINT.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, GsgError } from '../../../lib/errors.js';
 import { ExitCode } from '../../../lib/exit-codes.js';
-import { loadServerConfig } from './config.js';
+import type { Logger } from '../../../lib/log.js';
+import { loadServerConfig, type ServerConfig } from './config.js';
 import { createServerLogger } from './server-logger.js';
 import { startServer } from './server.js';
 import { drainOnSignals } from './shutdown-signals.js';
 
-export { loadServerConfig, type ServerConfig } from './config.js';
-export { startServer, type ServerDeps, type ServerHandle, type ReadyInfo } from './server.js';
-export { drainOnSignals } from './shutdown-signals.js';
-export { createServerLogger } from './server-logger.js';
+export { loadServerConfig } from './config.js';
+
+/**
+ * Runs a model server for `config` until SIGTERM/SIGINT: resolves with the exit code once it has drained; rejects
+ * with the load error when the model does not load.
+ */
+export async function serve(config: ServerConfig, logger: Logger = createServerLogger(config.logLevel)): Promise<number> {
+  const handle = await startServer(config, { logger });
+  const exitCode = drainOnSignals(handle, logger);
+  await handle.ready;
+  return exitCode;
+}
 
 function fail(err: unknown): never {
   process.stderr.write(`model-server: ${errorMessage(err)}\n`);
@@ -29,15 +38,13 @@ async function main(): Promise<void> {
     fail(err);
   }
   const logger = createServerLogger(config.logLevel);
-  const handle = await startServer(config, { logger }).catch(fail);
-  const exitCode = drainOnSignals(handle, logger);
+  let code: number;
   try {
-    await handle.ready;
+    code = await serve(config, logger);
   } catch (err) {
     logger.flush(() => fail(err));
     return;
   }
-  const code = await exitCode;
   logger.flush(() => process.exit(code));
 }
 
