@@ -10,7 +10,7 @@ import { parseJsonText } from '../lib/json-file.js';
 import { gsgHome } from '../lib/paths.js';
 import type { Logger } from '../lib/log.js';
 import { formatZodError } from '../lib/zod-errors.js';
-import { ModelName, VersionString, loadModelArtifact, type ModelMetadata } from '../models/artifact.js';
+import { ModelName, VersionString, checkListedFiles, readMetadata, type ModelMetadata } from '../models/artifact.js';
 import { AliasDoc, AliasName, versionAt, type AliasMove } from './aliases.js';
 import { ConflictError, IntegrityError, NotFoundError, PreconditionFailedError } from './errors.js';
 import { createFsStore } from './fs-store.js';
@@ -96,6 +96,17 @@ function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 export { defaultActor };
 
+/**
+ * A version directory's validated metadata and every file's size and sha256, each file hashed once: the scan is
+ * checked against the files the metadata lists (as `loadModelArtifact` checks them) and becomes the manifest's list.
+ */
+async function scanArtifact(dir: string): Promise<{ metadata: ModelMetadata; files: Record<string, FileEntry> }> {
+  const metadata = await readMetadata(dir);
+  const files = await scanFiles(dir);
+  checkListedFiles(dir, metadata, files);
+  return { metadata, files };
+}
+
 export function createRegistry(store: RegistryStore, opts: RegistryOptions): Registry {
   const now = opts.now ?? (() => new Date());
   const log = opts.logger;
@@ -156,8 +167,7 @@ export function createRegistry(store: RegistryStore, opts: RegistryOptions): Reg
     const dir = resolve(path);
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new BadInputError(`${path}: not a model directory (nor a name@version / name:alias ref)`, { ref });
-    const { metadata } = await loadModelArtifact(dir);
-    const files = await scanFiles(dir);
+    const { metadata, files } = await scanArtifact(dir);
     const manifest: Manifest = { schema_version: 1, name: metadata.model_name, version: metadata.version, pushed_at: metadata.created_at, pushed_by: '(local directory)', files, metadata };
     return { ref, name: metadata.model_name, version: metadata.version, digest: manifestDigest(files), manifest, metadata, source: 'directory', dir };
   }
@@ -204,15 +214,14 @@ export function createRegistry(store: RegistryStore, opts: RegistryOptions): Reg
       const abs = resolve(dir);
       const st = await stat(abs).catch(() => undefined);
       if (!st?.isDirectory()) throw new BadInputError(`${dir}: not a directory`, { dir });
-      // Validates metadata.json (naming the bad field) and that every file it lists matches.
-      const { metadata } = await loadModelArtifact(abs);
+      // Validates metadata.json (naming the bad field) and that every file it lists matches, before the conflict check.
+      const { metadata, files } = await scanArtifact(abs);
       const name = popts.name === undefined ? metadata.model_name : validated(ModelName, popts.name, '--name');
       const version = metadata.version;
       const ref = formatRef(name, version);
       const key = manifestKey(name, version);
       const exists = () => new ConflictError(`${ref} already exists in ${store.url} (versions are immutable: train a new version)`, { ref });
       if (await store.exists(key)) throw exists();
-      const files = await scanFiles(abs);
       // Blobs are content-addressed: a crashed or concurrent push only leaves (or rewrites) identical bytes.
       await forEachLimited(Object.keys(files), 4, async (rel) => {
         const blob = blobKey(files[rel]!.sha256);
