@@ -4,34 +4,29 @@
 // Never asserts. Targets: image <= 200 MB (stretch 160 MB), container cold start median <= 1.5 s, process <= 1 s.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../lib/log.js';
 import { bundledModelsDir } from '../lib/paths.js';
-import { listVersionDirs, readMetadata } from '../models/artifact.js';
+import { newestVersionDir, readMetadata } from '../models/artifact.js';
 import { BASE_IMAGE_TAGS } from '../infra/base-image/base-image.js';
 import { buildModelImage } from '../infra/images/build-image.js';
 import { connectDocker } from '../infra/images/docker.js';
 import type { Instance, Runtime, StartSpec } from '../infra/runtime.js';
 import { DockerRuntime } from '../infra/runtimes/docker-runtime.js';
 import { ProcessRuntime } from '../infra/runtimes/process-runtime.js';
+import { cpuSeconds, median } from './common.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MB = 1e6;
 const quiet = createLogger({ name: 'bench-image', level: 'silent' });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** CPU seconds the server used until it was ready: less sensitive to the machine's load than the wall time. */
-async function cpuSeconds(inst: Instance): Promise<number> {
+async function serverCpuSeconds(inst: Instance): Promise<number> {
   if (inst.runtime === 'process') {
-    const fields = readFileSync(`/proc/${inst.id.replace('proc-', '')}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+    return cpuSeconds(Number(inst.id.replace('proc-', '')));
   }
   const stats = (await connectDocker().getContainer(inst.id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
   return stats.cpu_stats.cpu_usage.total_usage / 1e9;
@@ -43,7 +38,7 @@ async function coldStarts(rt: Runtime, spec: StartSpec): Promise<{ wall: number[
     for (let i = 0; i < RUNS; i++) {
       const inst = await rt.start(spec);
       out.wall.push(inst.coldStartSeconds);
-      out.cpu.push(await cpuSeconds(inst));
+      out.cpu.push(await serverCpuSeconds(inst));
       await rt.stop(inst.id);
     }
   } finally {
@@ -58,9 +53,8 @@ function report(label: string, { wall, cpu }: { wall: number[]; cpu: number[] },
   console.log(`  server CPU time until ready: median ${median(cpu).toFixed(3)} s (${cpu.map((x) => x.toFixed(3)).join(', ')})`);
 }
 
-const versions = await listVersionDirs(bundledModelsDir());
-if (versions.length === 0) throw new Error(`no model version under ${bundledModelsDir()}`);
-const modelDir = join(bundledModelsDir(), versions.at(-1)!);
+const modelDir = await newestVersionDir(bundledModelsDir());
+if (!modelDir) throw new Error(`no model version under ${bundledModelsDir()}`);
 const meta = await readMetadata(modelDir);
 const spec: StartSpec = { color: 'blue', modelName: meta.model_name, version: meta.version, modelDir };
 const docker = connectDocker();

@@ -6,7 +6,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledModelsDir } from '../lib/paths.js';
-import { MODEL_FILE, listVersionDirs } from '../models/artifact.js';
+import { MODEL_FILE, newestVersionDir } from '../models/artifact.js';
+import { totalSize } from '../registry/manifest.js';
 import { openRegistry } from '../registry/registry.js';
 import { resolveModelDir } from '../registry/resolve-model.js';
 
@@ -29,14 +30,11 @@ function summary(ms: number[]): string {
 
 async function main(): Promise<void> {
   let source = arg('model');
+  source ??= await newestVersionDir(bundledModelsDir());
   if (!source) {
-    const versions = await listVersionDirs(bundledModelsDir());
-    if (versions.length === 0) {
-      process.stderr.write('bench:registry: no bundled model under models/sentiment-logreg; pass --model DIR\n');
-      process.exitCode = 2;
-      return;
-    }
-    source = join(bundledModelsDir(), versions.at(-1)!);
+    process.stderr.write('bench:registry: no bundled model under models/sentiment-logreg; pass --model DIR\n');
+    process.exitCode = 2;
+    return;
   }
   const iterations = Number(arg('iterations') ?? 30);
   const inflateMb = Number(arg('inflate-mb') ?? 0);
@@ -55,7 +53,7 @@ async function main(): Promise<void> {
     const env = { ...process.env, GSG_HOME: join(home, 'gsg'), GSG_REGISTRY: '' };
     const registry = await openRegistry(env);
     const [pushMs, pushed] = await timed(() => registry.push(dir, { actor: 'bench' }));
-    const size = Object.values(pushed.manifest.files).reduce((n, f) => n + f.size, 0);
+    const size = totalSize(pushed.manifest.files);
     await registry.setAlias(pushed.name, 'production', pushed.version, { actor: 'bench' });
     const [coldMs] = await timed(() => registry.materialize(`${pushed.name}:production`));
     const warm: number[] = [];

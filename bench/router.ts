@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { bundledModelsDir, projectRoot } from '../lib/paths.js';
-import { listVersionDirs } from '../models/artifact.js';
+import { newestVersionDir } from '../models/artifact.js';
+import { childReady, cpuSeconds, median } from './common.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -70,13 +71,12 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string; vers
     const { child, url } = await startLogged(['-e', TRIVIAL_SERVER], {}, 'serving.ready');
     return { child, url, version: 'trivial', what: 'trivial node:http upstream (fixed answer)' };
   }
-  const versions = await listVersionDirs(bundledModelsDir());
-  const modelDir = process.env.BENCH_MODEL ? resolve(process.env.BENCH_MODEL) : versions.length ? join(bundledModelsDir(), versions.at(-1)!) : undefined;
+  const modelDir = process.env.BENCH_MODEL ? resolve(process.env.BENCH_MODEL) : await newestVersionDir(bundledModelsDir());
   if (!modelDir) throw new Error(`no bundled model under ${bundledModelsDir()} (set BENCH_MODEL=<version dir> or BENCH_UPSTREAM=trivial)`);
   const meta = JSON.parse(readFileSync(join(modelDir, 'metadata.json'), 'utf8')) as { version: string };
   const entry = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
   const { child, url } = await startLogged([entry], { GSG_MODEL: modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 'serving.start');
-  while ((await fetch(`${url}/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 20));
+  await childReady(url, child, 20);
   return { child, url, version: meta.version, what: `model server ${meta.version} (${modelDir})` };
 }
 
@@ -107,14 +107,7 @@ async function runAutocannon(url: string, seconds: number): Promise<Run> {
   return { rps: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
 }
 
-/** utime + stime of a process in seconds (from /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const fmt = (r: Run) => `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms  failed ${r.failed}`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'gsg-bench-router-'));

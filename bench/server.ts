@@ -10,14 +10,15 @@
 // RSS <= 120 MB, ready <= 0.5 s.
 import autocannon from 'autocannon';
 import { parse } from 'csv-parse/sync';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listVersionDirs } from '../models/artifact.js';
+import { newestVersionDir } from '../models/artifact.js';
 import { bundledModelsDir, projectRoot } from '../lib/paths.js';
+import { freePort } from '../infra/runtimes/process-runtime.js';
 import { ensureServerBundle, SERVER_NODE_ARGS, SERVER_PROCESS_ENV, serverDistEntry } from '../infra/runtimes/server-bundle.js';
+import { childReady, cpuSeconds, median } from './common.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -50,30 +51,6 @@ function loadReviews(): string[] {
   return texts;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitReady(url: string, child: ChildProcess, t0: number): Promise<number> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before ready`);
-    try {
-      const r = await fetch(`${url}/ready`);
-      if (r.status === 200) return performance.now() - t0;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** A `VmRSS`/`VmHWM` line of /proc/<pid>/status in MB (VmHWM = peak RSS since the process started). */
 function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
@@ -88,12 +65,6 @@ const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
 /** The environment the ProcessRuntime gives a server (nothing inherited but PATH). */
 function serverEnv(modelDir: string, port: number, logLevel: string): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', NODE_ENV: 'production', ...SERVER_PROCESS_ENV, LOG_LEVEL: logLevel, GSG_MODEL: modelDir, PORT: String(port), HOST: '127.0.0.1' };
-}
-
-/** CPU seconds (user + system) the process has used: per-request CPU is a figure that survives a busy machine. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 interface Scenario {
@@ -158,14 +129,15 @@ interface ReadyRuns {
 async function measureReady(entry: string, modelDir: string, runs: number): Promise<ReadyRuns> {
   const out: ReadyRuns = { spawnMs: [], reportedMs: [], loadMs: [], rssMb: [] };
   for (let i = 0; i < runs; i++) {
-    const port = await freePort();
+    const port = await freePort('127.0.0.1');
     const url = `http://127.0.0.1:${port}`;
     const t0 = performance.now();
     const child = spawn(process.execPath, [...SERVER_NODE_ARGS, entry], { env: serverEnv(modelDir, port, 'info'), stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     try {
-      out.spawnMs.push(await waitReady(url, child, t0));
+      await childReady(url, child, 5);
+      out.spawnMs.push(performance.now() - t0);
       out.rssMb.push(rssMb(child.pid!));
       const metrics = await (await fetch(`${url}/metrics`)).text();
       out.reportedMs.push(Number(/gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1]) * 1000);
@@ -179,7 +151,6 @@ async function measureReady(entry: string, modelDir: string, runs: number): Prom
   return out;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = (xs: number[]) => `min ${Math.min(...xs).toFixed(0)} ms, median ${median(xs).toFixed(0)} ms`;
 
 function printReady(label: string, r: ReadyRuns): void {
@@ -191,8 +162,7 @@ function printReady(label: string, r: ReadyRuns): void {
 }
 
 async function main(): Promise<void> {
-  const versions = await listVersionDirs(bundledModelsDir());
-  const version = process.env.BENCH_MODEL ?? (versions.length ? join(bundledModelsDir(), versions.at(-1)!) : undefined);
+  const version = process.env.BENCH_MODEL ?? (await newestVersionDir(bundledModelsDir()));
   if (!version) throw new Error(`no bundled model under ${bundledModelsDir()}`);
   const reviews = loadReviews();
   const single: Scenario = { name: 'single text', bodies: reviews.slice(0, 500).map((t) => JSON.stringify({ texts: [t] })) };
@@ -201,7 +171,7 @@ async function main(): Promise<void> {
     bodies: Array.from({ length: 20 }, (_, i) => JSON.stringify({ texts: Array.from({ length: 100 }, (_, j) => reviews[(i * 100 + j) % reviews.length]!) })),
   };
 
-  const port = await freePort();
+  const port = await freePort('127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const entry = await ensureServerBundle(projectRoot());
   console.log(
@@ -217,7 +187,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, entry], { env: serverEnv(version, port, LOG_LEVEL), stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    const readyMs = await waitReady(url, child, t0);
+    await childReady(url, child, 5);
+    const readyMs = performance.now() - t0;
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const reported = /gsg_server_start_to_ready_seconds\{[^}]*\} ([\d.e-]+)/.exec(metrics)?.[1];
     await new Promise((r) => setTimeout(r, 1000));

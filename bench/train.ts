@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../lib/paths.js';
+import { median } from './common.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const dataDir = resolve(process.env.GSG_DATA_DIR ?? join(projectRoot(), '..', 'shared', 'data', 'gym-reviews'));
@@ -28,8 +29,6 @@ function trainOnce(out: string, version: string): Promise<{ seconds: number; sta
     });
   });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const out = await mkdtemp(join(tmpdir(), 'gsg-bench-train-'));
 try {
