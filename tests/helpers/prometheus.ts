@@ -3,12 +3,12 @@
 // extracts every Grafana panel query (template variables substituted) so each can be run against it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from '../../lib/paths.js';
 import { renderProcessConfig } from '../../infra/prometheus-image/config.js';
+import { freePort } from '../../infra/runtimes/process-runtime.js';
 import { writeTargetsFile, type TargetGroup } from '../../infra/prometheus-image/file-sd.js';
 import { describeRequiring } from './requirement.js';
 
@@ -205,18 +205,6 @@ export interface RunningPrometheus extends PrometheusClient {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -253,7 +241,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     writeFileSync(join(dir, 'prometheus.yml'), renderProcessConfig({ platformTargets: opts.platformTargets, targetsDir, scrapeInterval: interval, evaluationInterval: interval }));
     // A free port can be taken between probing and binding: retry on a fresh one.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const port = await freePort('127.0.0.1');
       const out = openSync(logFile, 'a');
       const child = spawn(
         PROMETHEUS_BIN,
@@ -359,7 +347,7 @@ export const GRAFANA_BUILTINS: Record<string, string> = {
 };
 
 /** What each dashboard variable becomes: its "All" value (a regex) when it has one, else its current/first value. */
-export function variableValue(v: TemplateVariable): string {
+function variableValue(v: TemplateVariable): string {
   if (v.includeAll) return v.allValue ?? '.*';
   const cur = v.current?.value;
   const value = Array.isArray(cur) ? cur[0] : cur;
@@ -367,7 +355,7 @@ export function variableValue(v: TemplateVariable): string {
 }
 
 /** Substitutes `$name`, `${name}` and `[[name]]` (longest names first, so `$__range_s` is not read as `$__range`). */
-export function substituteVariables(expr: string, values: Record<string, string>): string {
+function substituteVariables(expr: string, values: Record<string, string>): string {
   const names = Object.keys(values).sort((a, b) => b.length - a.length);
   let out = expr;
   for (const name of names) {
