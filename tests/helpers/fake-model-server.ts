@@ -28,7 +28,7 @@ export interface FakeModelServer {
   close(): Promise<void>;
 }
 
-export async function startFakeModelServer(opts: { version: string; ready?: boolean; port?: number }): Promise<FakeModelServer> {
+export async function startFakeModelServer(opts: { version: string }): Promise<FakeModelServer> {
   const sockets = new Set<Socket>();
   const fake = {
     url: '',
@@ -36,7 +36,7 @@ export async function startFakeModelServer(opts: { version: string; ready?: bool
     version: opts.version,
     predictions: 0,
     lastHeaders: undefined,
-    ready: opts.ready ?? true,
+    ready: true,
     delayMs: 0,
     status: 200,
     resetNext: 0,
@@ -97,7 +97,7 @@ export async function startFakeModelServer(opts: { version: string; ready?: bool
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   Object.assign(fake, { port, url: `http://127.0.0.1:${port}` });
 
