@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,22 +12,12 @@ import { projectRoot } from '../../lib/paths.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from '../../infra/runtimes/process-runtime.js';
 import { readyStatus, RuntimeError } from '../../infra/runtimes/ready.js';
 import type { Instance } from '../../infra/runtime.js';
+import { captureLogger } from '../helpers/logs.js';
 import { bundledModel, type BundledModel } from '../images/fixtures.js';
 import { runtimeBehaviour } from './runtime-behaviour.js';
 
 const quiet = createLogger({ name: 'process-runtime-test', level: 'silent' });
 
-/** A logger whose JSON lines are collected, to check which events were logged. */
-function collectingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'process-runtime-test', level: 'info', destination }) };
-}
 let tmp: string;
 let model: BundledModel;
 let n = 0;
@@ -99,7 +88,7 @@ describe('ProcessRuntime: failures', () => {
     const stateFile = join(tmp, 'corrupt', 'runtime.json');
     await mkdir(join(tmp, 'corrupt'), { recursive: true });
     await writeFile(stateFile, '{"version": 1, "instances": [{"id": 42}]}');
-    const { lines, logger } = collectingLogger();
+    const { lines, logger } = captureLogger('process-runtime-test');
     const rt = new ProcessRuntime({ stateFile, logger });
     expect(await rt.list()).toEqual([]);
     expect(lines).toContainEqual(expect.objectContaining({ event: 'runtime.state_invalid', file: stateFile }));
