@@ -4,12 +4,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { bundledModelsDir } from '../../lib/paths.js';
-import { artifactSha256, listVersionDirs, readMetadata } from '../../models/artifact.js';
+import { artifactSha256, readMetadata } from '../../models/artifact.js';
 import { BASE_IMAGE_TAGS } from '../../infra/base-image/base-image.js';
 import type { BuildRecord } from '../../infra/images/build-record.js';
 import { buildModelImage } from '../../infra/images/build-image.js';
 import { demuxLogs } from '../../infra/runtimes/docker-runtime.js';
+import { testModelDir } from '../helpers/models.js';
 
 export interface BundledModel {
   dir: string;
@@ -20,12 +20,7 @@ export interface BundledModel {
 
 /** The newest bundled model version (GSG_TEST_MODEL_DIR overrides). */
 export async function bundledModel(): Promise<BundledModel> {
-  let dir = process.env.GSG_TEST_MODEL_DIR;
-  if (!dir) {
-    const versions = await listVersionDirs(bundledModelsDir());
-    if (versions.length === 0) throw new Error(`no model version under ${bundledModelsDir()}`);
-    dir = join(bundledModelsDir(), versions.at(-1)!);
-  }
+  const dir = await testModelDir();
   const meta = await readMetadata(dir);
   return { dir, name: meta.model_name, version: meta.version, sha256: artifactSha256(meta) };
 }

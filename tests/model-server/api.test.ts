@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactSha256, readMetadata, type ModelMetadata } from '../../models/artifact.js';
 import { loadOnnxModel, type OnnxModel } from '../../models/onnx-model.js';
 import { DOCUMENTED_PATHS } from '../../services/model-server/src/openapi.js';
-import { body, bundledModelDir, postJson, startTestServer, type TestServer } from './helpers.js';
+import { testModelDir } from '../helpers/models.js';
+import { body, postJson, startTestServer, type TestServer } from './helpers.js';
 
 const NEGATIVE = 'Fatal, el vestuario siempre sucio, las máquinas rotas y el personal muy borde. No lo recomiendo.';
 const POSITIVE = 'Gimnasio genial, muy limpio, monitores atentos y buen ambiente. Totalmente recomendable.';
@@ -15,7 +16,7 @@ let meta: ModelMetadata;
 let model: OnnxModel;
 
 beforeAll(async () => {
-  const dir = await bundledModelDir();
+  const dir = await testModelDir();
   meta = await readMetadata(dir);
   model = await loadOnnxModel(dir);
   server = await startTestServer();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { writeModelVersion } from '../helpers/model-fixture.js';
-import { body, bundledModelDir, postJson, spawnServer, startTestServer } from './helpers.js';
+import { testModelDir } from '../helpers/models.js';
+import { body, postJson, spawnServer, startTestServer } from './helpers.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 async function copyOfBundledModel(name: string): Promise<string> {
   const dir = join(tmp, name);
-  await cp(await bundledModelDir(), dir, { recursive: true });
+  await cp(await testModelDir(), dir, { recursive: true });
   return dir;
 }
 

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { projectRoot } from '../../lib/paths.js';
-import { body, bundledModelDir, freePort, postJson, spawnServer } from './helpers.js';
+import { testModelDir } from '../helpers/models.js';
+import { body, freePort, postJson, spawnServer } from './helpers.js';
 
 const GSG = join(projectRoot(), 'bin', 'gsg.mjs');
 
 describe('gsg serve', () => {
   it('serves a model directory on --port/--host until SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const dir = await bundledModelDir();
+    const dir = await testModelDir();
     // PORT in the environment is overridden by the flag.
     const proc = await spawnServer({ PORT: String(await freePort()), GSG_MODEL: '' }, [GSG, 'serve', '--model', dir, '--port', String(port), '--host', '127.0.0.1']);
     try {
@@ -33,7 +34,7 @@ describe('gsg serve', () => {
     [['--port', '99999'], /^gsg serve: --port: must be 0\.\.65535/],
     [[], /^gsg serve: --model: required/],
   ])('%o exits 2 with one line naming the flag', async (args, message) => {
-    const dir = await bundledModelDir();
+    const dir = await testModelDir();
     const withModel = args.includes('--model') || args.length === 0 ? args : ['--model', dir, ...args];
     const proc = await spawnServer({ GSG_MODEL: '' }, [GSG, 'serve', ...withModel]);
     try {

@@ -10,7 +10,8 @@ import { buildModelImage } from '../../infra/images/build-image.js';
 import { writeBuildRecord, type BuildRecord } from '../../infra/images/build-record.js';
 import { artifactSha256, readMetadata } from '../../models/artifact.js';
 import { dockerAvailable } from '../helpers/docker.js';
-import { bundledVersionDir, gsg, pushVersionCopy, startPlatform, testHome, type PlatformProcess, type TestHome } from '../helpers/platform.js';
+import { bundledVersionDir } from '../helpers/models.js';
+import { gsg, pushVersionCopy, startPlatform, testHome, type PlatformProcess, type TestHome } from '../helpers/platform.js';
 import { dashboardQueries, describePrometheus, missingQueryData, startPrometheus, variableQueries, type RunningPrometheus } from '../helpers/prometheus.js';
 import { startTraffic, type Traffic } from '../stack/traffic.js';
 

@@ -1,7 +1,7 @@
 // DockerRuntime: the shared runtime behaviour with real containers of the bundled version's image, plus what only
 // it does: the locked-down container (read-only root, no capabilities, limits, labels), the user network and its
 // DNS name, finding containers by label after a restart, and building a missing image (only the model layer new).
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -12,6 +12,7 @@ import { imageRef } from '../../infra/images/build-image.js';
 import { DockerRuntime, type DockerRuntimeOptions } from '../../infra/runtimes/docker-runtime.js';
 import type { Instance } from '../../infra/runtime.js';
 import { describeDocker } from '../helpers/docker.js';
+import { copyVersionAs } from '../helpers/models.js';
 import { ensureTestImage, type testBuildOptions, type BundledModel } from '../images/fixtures.js';
 import { get, runtimeBehaviour } from './runtime-behaviour.js';
 
@@ -109,10 +110,7 @@ describeDocker('DockerRuntime', () => {
     it('builds the image of a version that has none before starting it; only the model layer is new', async () => {
       const tmp = await mkdtemp(join(tmpdir(), 'gsg-docker-runtime-'));
       const version = `${model.version}-rt${process.pid}`;
-      const dir = join(tmp, version);
-      await cp(model.dir, dir, { recursive: true });
-      const meta = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as { version: string };
-      await writeFile(join(dir, 'metadata.json'), JSON.stringify({ ...meta, version }));
+      const dir = await copyVersionAs(model.dir, join(tmp, version), version);
       const rt = newRuntime();
       try {
         const inst = await rt.start({ modelName: model.name, version, modelDir: dir, color: 'green' });
