@@ -1,31 +1,17 @@
 // `gsg registry ...` as a user runs it: real child processes of the compiled CLI on a temporary $GSG_HOME,
 // checking output, documented exit codes, and one round trip through gs:// (the fake GCS server).
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/exit-codes.js';
-import { projectRoot } from '../../lib/paths.js';
+import { runGsg } from '../helpers/cli.js';
 import { startFakeGcs, type FakeGcs } from '../helpers/fake-gcs/server.js';
 import { writeModelVersion } from '../helpers/model-fixture.js';
 
-const GSG = join(projectRoot(), 'bin', 'gsg.mjs');
 const NAME = 'sentiment-logreg';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gsg(args: string[], env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [GSG, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', USER: 'cli-tester', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const gsg = (args: string[], env: Record<string, string>) => runGsg(args, { LOG_LEVEL: 'silent', USER: 'cli-tester', ...env }, { timeoutMs: 60_000 });
 
 let tmp: string;
 let env: Record<string, string>;

@@ -1,25 +1,18 @@
 // `gsg train` and `gsg evaluate` as a user runs them (child processes): output, exit codes and one-line errors
 // naming the file, row, field or flag.
-import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../lib/exit-codes.js';
-import { bundledModelsDir, projectRoot } from '../../lib/paths.js';
-import { listVersionDirs, sha256File } from '../../models/artifact.js';
+import { projectRoot } from '../../lib/paths.js';
+import { sha256File } from '../../models/artifact.js';
+import { runGsg } from '../helpers/cli.js';
 import { hasData, VAL_CSV } from '../helpers/data.js';
+import { bundledVersionDir } from '../helpers/models.js';
 import { syntheticDataDir, syntheticRows, toCsv } from './synthetic.js';
 
-const GSG = join(projectRoot(), 'bin', 'gsg.mjs');
-
-function gsg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [GSG, ...args], { cwd: projectRoot(), env: { ...process.env, LOG_LEVEL: 'silent' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const gsg = (args: string[]) => runGsg(args, { LOG_LEVEL: 'silent' }, { cwd: projectRoot() });
 
 let tmp: string;
 let bundled: string;
@@ -27,7 +20,7 @@ let labelled: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'gsg-cli-'));
-  bundled = join(bundledModelsDir(), (await listVersionDirs(bundledModelsDir()))[0]!);
+  bundled = await bundledVersionDir();
   labelled = join(tmp, 'labelled.csv');
   await writeFile(labelled, toCsv(syntheticRows(60, 3)));
 });
