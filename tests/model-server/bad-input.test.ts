@@ -2,7 +2,8 @@
 // never a 5xx, never an HTML page, and the server keeps serving afterwards.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, postJson, startTestServer, until, type TestServer } from './helpers.js';
+import { until } from '../helpers/wait.js';
+import { body, postJson, startTestServer, type TestServer } from './helpers.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -114,9 +115,9 @@ describe('other bad requests', () => {
     const socket = connect(server.port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nx-request-id: gone-away\r\n\r\n{"texts": ["bi');
-    await until(() => server.lines.some((l) => l.event === 'serving.request_received' && l.request_id === 'gone-away'));
+    await until(() => server.lines.some((l) => l.event === 'serving.request_received' && l.request_id === 'gone-away'), 'the request received');
     socket.destroy();
-    await until(() => server.lines.some((l) => l.event === 'serving.request' && l.request_id === 'gone-away'));
+    await until(() => server.lines.some((l) => l.event === 'serving.request' && l.request_id === 'gone-away'), 'the request logged');
     expect(server.lines.find((l) => l.event === 'serving.request' && l.request_id === 'gone-away')).toMatchObject({ status: 400 });
     expect(server.lines.some((l) => l.event === 'serving.internal_error')).toBe(false);
   });

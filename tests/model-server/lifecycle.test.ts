@@ -4,7 +4,9 @@ import { request, Agent } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { loadOnnxServingModel } from '../../services/model-server/src/onnx-serving-model.js';
 import type { ServingModel } from '../../services/model-server/src/serving-model.js';
-import { body, bundledModelDir, postJson, spawnServer, startTestServer, until } from './helpers.js';
+import { testModelDir } from '../helpers/models.js';
+import { until } from '../helpers/wait.js';
+import { body, postJson, spawnServer, startTestServer } from './helpers.js';
 
 describe('while the model loads', () => {
   it('answers /health 200, /ready and /predict 503 with a reason, then ready once loaded', async () => {
@@ -52,7 +54,7 @@ describe('close() (what SIGTERM does)', () => {
     const agent = new Agent({ keepAlive: true });
     try {
       const inFlight = postJson(`${server.url}/predict`, { texts: ['bien'] }, { 'x-request-id': 'in-flight' });
-      await until(() => server.lines.some((l) => l.event === 'serving.request_received' && l.request_id === 'in-flight'));
+      await until(() => server.lines.some((l) => l.event === 'serving.request_received' && l.request_id === 'in-flight'), 'the request in flight');
       const closed = server.close();
       expect(server.state()).toBe('draining');
       await expect(fetch(`${server.url}/ready`)).rejects.toThrow();
@@ -83,7 +85,7 @@ function slowPredict(url: string, i: number): Promise<{ status: number; connecti
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('%s on a server process', (signal) => {
   it('answers all 20 slow in-flight requests, then exits 0', async () => {
-    const proc = await spawnServer({ GSG_MODEL: await bundledModelDir(), GSG_FAULT_LATENCY_MS: '1500', LOG_LEVEL: 'debug' });
+    const proc = await spawnServer({ GSG_MODEL: await testModelDir(), GSG_FAULT_LATENCY_MS: '1500', LOG_LEVEL: 'debug' });
     try {
       await proc.waitForLog((l) => l.event === 'serving.ready');
       const responses = Array.from({ length: 20 }, (_, i) => slowPredict(proc.url, i));
@@ -110,7 +112,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s on a server process', (signal)
 
 describe('grace period', () => {
   it('closes what is still running when GSG_GRACE_MS runs out and exits 1', async () => {
-    const proc = await spawnServer({ GSG_MODEL: await bundledModelDir(), GSG_FAULT_LATENCY_MS: '60000', GSG_GRACE_MS: '200', LOG_LEVEL: 'debug' });
+    const proc = await spawnServer({ GSG_MODEL: await testModelDir(), GSG_FAULT_LATENCY_MS: '60000', GSG_GRACE_MS: '200', LOG_LEVEL: 'debug' });
     try {
       await proc.waitForLog((l) => l.event === 'serving.ready');
       const stuck = slowPredict(proc.url, 0).catch((err: Error) => err);

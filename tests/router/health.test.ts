@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.js';
 import { createUpstreamHealth, type UpstreamHealth } from '../../router/health.js';
+import { until } from '../helpers/wait.js';
 
 type Mode = 'ok' | 'hang' | 'draining';
 
@@ -24,13 +25,6 @@ async function upstream(): Promise<{ url: string; mode: { value: Mode }; probes:
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await sleep(10);
-  }
-}
 
 describe('upstream health probes', () => {
   let health: UpstreamHealth | undefined;
@@ -53,7 +47,7 @@ describe('upstream health probes', () => {
   it('keeps a ready color in rotation when one probe goes unanswered', async () => {
     const up = await start();
     up.mode.value = 'hang';
-    await until(() => up.probes.hung === 1);
+    await until(() => up.probes.hung === 1, 'one unanswered probe');
     await sleep(120); // past the probe timeout, before the next probe
     expect(up.probes.hung).toBe(1);
     expect(health!.ready.blue).toBe(true);
@@ -62,13 +56,13 @@ describe('upstream health probes', () => {
   it('takes a color out after two unanswered probes in a row', async () => {
     const up = await start();
     up.mode.value = 'hang';
-    await until(() => !health!.ready.blue);
+    await until(() => !health!.ready.blue, 'blue out of rotation');
     expect(up.probes.hung).toBe(2);
   });
 
   it('takes a draining color (503) out at the first probe', async () => {
     const up = await start();
     up.mode.value = 'draining';
-    await until(() => !health!.ready.blue);
+    await until(() => !health!.ready.blue, 'blue out of rotation');
   });
 });
