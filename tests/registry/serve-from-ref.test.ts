@@ -1,14 +1,15 @@
 // `gsg serve --model name:alias` resolves the ref through the registry (pull into the content-hash cache) and the
 // server's /model/info reports the version the alias resolved to. Real child process, real ONNX model.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntilReady } from '../../infra/runtimes/ready.js';
 import { projectRoot } from '../../lib/paths.js';
 import { openRegistry, type Registry } from '../../registry/registry.js';
 import { resolveModelDir } from '../../registry/resolve-model.js';
-import { bundledModelDir, spawnServer, type ServerProcess } from '../model-server/helpers.js';
+import { copyVersionAs, testModelDir } from '../helpers/models.js';
+import { spawnServer, type ServerProcess } from '../model-server/helpers.js';
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
@@ -23,28 +24,25 @@ const gsgServe = (ref: string) => spawnServer({ GSG_HOME: env.GSG_HOME!, GSG_REG
 async function serve(ref: string): Promise<ServerProcess> {
   const server = await gsgServe(ref);
   servers.push(server);
-  for (let i = 0; i < 600; i++) {
-    if (server.child.exitCode !== null) throw new Error(`gsg serve exited ${server.child.exitCode}: ${server.stderr()}`);
-    if (await fetch(`${server.url}/ready`).then((r) => r.status === 200, () => false)) return server;
-    await sleep(100);
-  }
-  throw new Error(`gsg serve --model ${ref} not ready after 60 s: ${server.stderr()}`);
+  await waitUntilReady(server.url, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    died: () => (server.child.exitCode === null ? undefined : `gsg serve exited ${server.child.exitCode}`),
+  }).catch((err: Error) => {
+    throw new Error(`gsg serve --model ${ref}: ${err.message}: ${server.stderr()}`);
+  });
+  return server;
 }
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'gsg-serve-ref-'));
   env = { ...process.env, GSG_HOME: join(tmp, 'gsg'), GSG_REGISTRY: '' };
   registry = await openRegistry(env);
-  const dir = await bundledModelDir();
+  const dir = await testModelDir();
   const pushed = await registry.push(dir, { actor: 'test' });
   bundled = { name: pushed.name, version: pushed.version };
   // The same model re-versioned: what the alias moves to next.
-  const next = join(tmp, 'next');
-  await cp(dir, next, { recursive: true });
-  const meta = JSON.parse(await readFile(join(next, 'metadata.json'), 'utf8'));
-  meta.version = `${pushed.version}-next`;
-  await writeFile(join(next, 'metadata.json'), JSON.stringify(meta, null, 2));
-  await registry.push(next, { actor: 'test' });
+  await registry.push(await copyVersionAs(dir, join(tmp, 'next'), `${pushed.version}-next`), { actor: 'test' });
   await registry.setAlias(pushed.name, 'production', pushed.version, { actor: 'test' });
 });
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { bundledModelsDir } from '../../lib/paths.js';
 import { describeDocker } from '../helpers/docker.js';
 import { runInImage } from '../images/fixtures.js';
 import { demuxLogs } from '../../infra/runtimes/docker-runtime.js';
+import { waitUntilReady } from '../../infra/runtimes/ready.js';
 
 const BASES = { baseImage: BASE_IMAGE_TAGS.build, runtimeBaseImage: BASE_IMAGE_TAGS.runtime };
 
@@ -84,11 +85,10 @@ describeDocker('gsg-platform image', () => {
       await container.start();
       const port = (await container.inspect()).NetworkSettings.Ports['8080/tcp']![0]!.HostPort;
       url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      while (!(await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false))) {
-        if (Date.now() > deadline) throw new Error(`not ready: ${demuxLogs((await container.logs({ stdout: true, stderr: true, tail: 30, follow: false })) as unknown as Buffer)}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const died = async () => ((await container.inspect()).State.Running ? undefined : 'the platform container stopped');
+      await waitUntilReady(url, { timeoutMs: 60_000, intervalMs: 250, died }).catch(async (err: Error) => {
+        throw new Error(`not ready (${err.message}): ${demuxLogs((await container.logs({ stdout: true, stderr: true, tail: 30, follow: false })) as unknown as Buffer)}`);
+      });
     }, 90_000);
     afterAll(async () => {
       await container?.remove({ force: true, v: true });
