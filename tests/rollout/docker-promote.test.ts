@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BASE_IMAGE_TAGS } from '../../infra/base-image/base-image.js';
 import { describeDocker } from '../helpers/docker.js';
-import { gsg, productionVersion, pushVersionCopy, startLoad, startPlatform, testHome, type PlatformProcess, type TestHome } from '../helpers/platform.js';
+import { startLoad } from '../helpers/load.js';
+import { gsg, productionVersion, pushVersionCopy, startPlatform, testHome, type PlatformProcess, type TestHome } from '../helpers/platform.js';
 
 describeDocker('gsg promote --runtime docker', () => {
   let home: TestHome;
@@ -21,7 +22,7 @@ describeDocker('gsg promote --runtime docker', () => {
 
   it('promotes a version running as a container and rolls it back, with zero failed client requests', async () => {
     const ref = await pushVersionCopy(home, '2099-03-03.001');
-    const load = startLoad(platform.url, { concurrency: 2, pauseMs: 5 });
+    const load = startLoad(platform.url, { connections: 2, pauseMs: 5 });
     try {
       const cli = (args: string[]) => gsg([...args, '--router', platform.url], { ...home.env, ...env }, 600_000);
       const promote = await cli(['promote', ref, '--runtime', 'docker', '--steps', '50,100', '--interval', '1s', '--min-requests', '10', '--max-p99-ms', '10000', '--scale-down-delay', '2m']);

@@ -12,14 +12,15 @@ import {
   gsg,
   productionVersion,
   pushVersionCopy,
-  startLoad,
   startPlatform,
   testHome,
   type PlatformProcess,
   type TestHome,
 } from '../helpers/platform.js';
+import { startLoad } from '../helpers/load.js';
+import { bundledVersionDir } from '../helpers/models.js';
 
-const V1 = (await import('../helpers/platform.js').then((m) => m.bundledVersionDir())).split('/').at(-1)!;
+const V1 = (await bundledVersionDir()).split('/').at(-1)!;
 const V2 = '2099-01-01.001';
 
 // Fast analysis windows: the load below sends a few hundred requests per second.
@@ -45,7 +46,7 @@ describe('gsg promote / gsg rollback on the process runtime', () => {
   });
 
   it('promotes a good version step by step and rolls it back instantly, with zero failed client requests', async () => {
-    const load = startLoad(platform.url, { concurrency: 4, pauseMs: 2 });
+    const load = startLoad(platform.url, { connections: 4, pauseMs: 2 });
     try {
       const promote = await cli(['promote', v2, ...FAST, '--scale-down-delay', '2m', '--reason', 'new model']);
       expect(promote.stderr).toBe('');
@@ -89,7 +90,7 @@ describe('gsg promote / gsg rollback on the process runtime', () => {
   });
 
   it('rolls back a candidate that answers 5xx (error-rate limit) and leaves the alias alone', async () => {
-    const load = startLoad(platform.url, { concurrency: 4, pauseMs: 2 });
+    const load = startLoad(platform.url, { connections: 4, pauseMs: 2 });
     try {
       const r = await cli(['promote', v2, ...FAST, '--env', 'GSG_FAULT_ERROR_RATE=0.5']);
       expect(r.code, r.stdout + r.stderr).toBe(6);
@@ -103,7 +104,7 @@ describe('gsg promote / gsg rollback on the process runtime', () => {
   });
 
   it('rolls back a slow candidate (p99 limit) and leaves the alias alone', async () => {
-    const load = startLoad(platform.url, { concurrency: 8, pauseMs: 2 });
+    const load = startLoad(platform.url, { connections: 8, pauseMs: 2 });
     try {
       const r = await cli(['promote', v2, ...FAST, '--env', 'GSG_FAULT_LATENCY_MS=600']);
       expect(r.code, r.stdout + r.stderr).toBe(6);

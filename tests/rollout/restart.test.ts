@@ -2,7 +2,9 @@
 // again, the platform resumes or aborts the rollout, and traffic ends 100% on one ready color — never left split.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../infra/rollout/state.js';
-import { pushVersionCopy, startLoad, startPlatform, testHome, waitUntil, type PlatformProcess, type TestHome } from '../helpers/platform.js';
+import { startLoad } from '../helpers/load.js';
+import { pushVersionCopy, startPlatform, testHome, type PlatformProcess, type TestHome } from '../helpers/platform.js';
+import { until } from '../helpers/wait.js';
 
 describe('a platform killed mid-rollout', () => {
   let home: TestHome;
@@ -19,7 +21,7 @@ describe('a platform killed mid-rollout', () => {
   it('resumes or aborts the rollout after a restart and ends with all traffic on one ready color', async () => {
     const first = await startPlatform(home);
     const ref = await pushVersionCopy(home, '2099-02-02.001');
-    const load = startLoad(first.url, { concurrency: 2, pauseMs: 5 });
+    const load = startLoad(first.url, { connections: 2, pauseMs: 5 });
     try {
       const submitted = await first.admin<Rollout>('/rollouts', {
         method: 'POST',
@@ -27,15 +29,15 @@ describe('a platform killed mid-rollout', () => {
       });
       expect(submitted.status).toBe(202);
       const candidate = submitted.body.candidate.color;
-      await waitUntil('the candidate at 50%', async () => (await first.state())[candidate].weight === 50, 60_000);
+      await until(async () => (await first.state())[candidate].weight === 50, 'the candidate at 50%', 60_000);
 
       await first.stop('SIGKILL');
       platform = await startPlatform(home, { port: first.port });
 
-      await waitUntil('the rollout to end', async () => {
+      await until(async () => {
         const r = await platform!.admin<Rollout & { running: boolean }>('/rollouts/current');
         return r.body.phase === 'done' && !r.body.running;
-      }, 90_000);
+      }, 'the rollout to end', 90_000);
       const r = (await platform.admin<Rollout>('/rollouts/current')).body;
       expect(['promoted', 'aborted']).toContain(r.result);
       expect(r.events.map((e) => e.type)).toEqual(expect.arrayContaining([r.result === 'promoted' ? 'resumed' : 'aborting']));

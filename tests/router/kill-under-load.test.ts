@@ -2,7 +2,9 @@
 // on the other color, the dead color is taken out of rotation, and no client sees an error.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnFakeModelServer, type FakeModelServerProcess } from '../helpers/fake-model-server.js';
-import { startLoad, startRouter, until, type RouterUnderTest } from './harness.js';
+import { startLoad } from '../helpers/load.js';
+import { until } from '../helpers/wait.js';
+import { startRouter, type RouterUnderTest } from './harness.js';
 
 let upstreams: FakeModelServerProcess[] = [];
 let rt: RouterUnderTest | undefined;

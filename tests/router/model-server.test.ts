@@ -1,12 +1,16 @@
 // The router in front of two real model servers (the production entry, as child processes, on the bundled model
 // and a copy of it under another version): weighted split, labels matching what served, model-server errors
 // passed through, and a model server SIGKILLed under load without a failed client request.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelDir, spawnServer, type ServerProcess } from '../model-server/helpers.js';
-import { call, startLoad, startRouter, until, type RouterUnderTest } from './harness.js';
+import { waitUntilReady } from '../../infra/runtimes/ready.js';
+import { startLoad } from '../helpers/load.js';
+import { copyVersionAs, testModelDir } from '../helpers/models.js';
+import { until } from '../helpers/wait.js';
+import { spawnServer, type ServerProcess } from '../model-server/helpers.js';
+import { call, startRouter, type RouterUnderTest } from './harness.js';
 
 const GREEN_VERSION = '2099-12-31.001';
 let tmp: string;
@@ -17,14 +21,15 @@ let rt: RouterUnderTest;
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'gsg-router-ms-'));
-  const blueDir = await bundledModelDir();
+  const blueDir = await testModelDir();
   blueVersion = (JSON.parse(await readFile(join(blueDir, 'metadata.json'), 'utf8')) as { version: string }).version;
-  const greenDir = join(tmp, GREEN_VERSION);
-  await cp(blueDir, greenDir, { recursive: true });
-  const meta = JSON.parse(await readFile(join(greenDir, 'metadata.json'), 'utf8')) as { version: string };
-  await writeFile(join(greenDir, 'metadata.json'), JSON.stringify({ ...meta, version: GREEN_VERSION }));
+  const greenDir = await copyVersionAs(blueDir, join(tmp, GREEN_VERSION), GREEN_VERSION);
   [blue, green] = await Promise.all([spawnServer({ GSG_MODEL: blueDir, LOG_LEVEL: 'warn' }), spawnServer({ GSG_MODEL: greenDir, LOG_LEVEL: 'warn' })]);
-  await until(async () => (await Promise.all([blue, green].map((s) => fetch(`${s.url}/ready`).then((r) => r.ok, () => false)))).every(Boolean), 'model servers ready', 30_000);
+  await Promise.all(
+    [blue, green].map((s) =>
+      waitUntilReady(s.url, { timeoutMs: 30_000, intervalMs: 20, died: () => (s.child.exitCode === null ? undefined : `model server exited (${s.child.exitCode}): ${s.stderr()}`) }),
+    ),
+  );
   rt = await startRouter();
   await rt.router.setUpstream('blue', { url: blue.url, version: blueVersion });
   await rt.router.setUpstream('green', { url: green.url, version: GREEN_VERSION });

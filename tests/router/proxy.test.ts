@@ -2,7 +2,9 @@
 // stickiness, health, pass-through of upstream errors, body limit, retry, 502/503/504.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeModelServer, type FakeModelServer } from '../helpers/fake-model-server.js';
-import { call, predict, startLoad, startRouter, until, type RouterUnderTest } from './harness.js';
+import { startLoad } from '../helpers/load.js';
+import { until } from '../helpers/wait.js';
+import { call, predict, startRouter, type RouterUnderTest } from './harness.js';
 
 let blue: FakeModelServer;
 let green: FakeModelServer;
