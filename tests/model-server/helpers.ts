@@ -1,44 +1,17 @@
-// Shared by the model-server tests: the bundled model (newest version directory), an in-process server on a
-// free loopback port, and a model-server child process with its JSON log lines collected.
+// Shared by the model-server tests: an in-process server on the test model and a free loopback port, and a
+// model-server child process with its JSON log lines collected.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../lib/log.js';
-import { bundledModelsDir, projectRoot } from '../../lib/paths.js';
-import { listVersionDirs } from '../../models/artifact.js';
+import { projectRoot } from '../../lib/paths.js';
+import { freePort as freePortOn } from '../../infra/runtimes/process-runtime.js';
 import { loadServerConfig } from '../../services/model-server/src/config.js';
 import { startServer, type ServerDeps, type ServerHandle } from '../../services/model-server/src/server.js';
+import { captureLogger, type LogLine } from '../helpers/logs.js';
+import { testModelDir } from '../helpers/models.js';
+
+export type { LogLine };
 
 export const SERVER_ENTRY = join(projectRoot(), 'dist', 'services', 'model-server', 'src', 'main.js');
-
-/** The newest bundled model version directory (found at run time, never a fixed version); GSG_TEST_MODEL_DIR overrides. */
-export async function bundledModelDir(): Promise<string> {
-  if (process.env.GSG_TEST_MODEL_DIR) return process.env.GSG_TEST_MODEL_DIR;
-  const versions = await listVersionDirs(bundledModelsDir());
-  if (versions.length === 0) throw new Error(`no model version under ${bundledModelsDir()}`);
-  return join(bundledModelsDir(), versions.at(-1)!);
-}
-
-export type LogLine = Record<string, unknown> & { event?: string; level?: string };
-
-/** A logger whose JSON lines land in `lines` (synchronously parsed), for asserting on events. */
-export function captureLogger(level: 'debug' | 'info' | 'warn' = 'info') {
-  const lines: LogLine[] = [];
-  let buf = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buf.slice(0, nl)) as LogLine);
-        buf = buf.slice(nl + 1);
-      }
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'model-server-test', level, destination: stream }) };
-}
 
 export interface TestServer extends ServerHandle {
   lines: LogLine[];
@@ -46,23 +19,15 @@ export interface TestServer extends ServerHandle {
 
 /** Starts a server in this process on 127.0.0.1:<free port> with the bundled model, waits until ready. */
 export async function startTestServer(env: Record<string, string> = {}, deps: ServerDeps = {}, opts: { waitReady?: boolean; logLevel?: 'debug' | 'info' | 'warn' } = {}): Promise<TestServer> {
-  const config = loadServerConfig({ GSG_MODEL: await bundledModelDir(), PORT: '0', HOST: '127.0.0.1', ...env });
-  const { lines, logger } = captureLogger(opts.logLevel ?? 'info');
+  const config = loadServerConfig({ GSG_MODEL: await testModelDir(), PORT: '0', HOST: '127.0.0.1', ...env });
+  const { lines, logger } = captureLogger('model-server-test', opts.logLevel ?? 'info');
   const handle = await startServer(config, { logger, ...deps });
   if (opts.waitReady !== false) await handle.ready;
   return { ...handle, lines };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+/** A free port on 127.0.0.1. */
+export const freePort = () => freePortOn('127.0.0.1');
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -129,8 +94,3 @@ export const postJson = (url: string, body: unknown, headers: Record<string, str
 /** A response body as JSON, loosely typed for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const body = async (r: Response): Promise<any> => r.json();
-
-/** Polls a condition every 5 ms (for state this process observes, e.g. captured log lines). */
-export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-}
