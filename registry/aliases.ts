@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { ModelName, VersionString } from '../models/artifact.js';
 
-export const AliasName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must match [a-z][a-z0-9-]*');
+/** Aliases follow the model-name rule. */
+export const AliasName = ModelName;
 
 export const AliasMove = z.object({
   alias: AliasName,

@@ -8,10 +8,10 @@ import { BadInputError } from '../lib/errors.js';
 import { parseJsonText } from '../lib/json-file.js';
 import { ModelMetadata, ModelName, VersionString, sha256File } from '../models/artifact.js';
 import { IntegrityError } from './errors.js';
+import { isKeyPath } from './store.js';
 
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-/** A relative path inside a version directory: `/`-separated, no hidden or `..` segments. */
-export const RelPath = z.string().refine((p) => p.split('/').every((s) => SEGMENT.test(s) && s !== '..'), 'must be a relative path without hidden or ".." segments');
+/** A relative path inside a version directory: `/`-separated, no hidden or `..` segments (a valid store key path). */
+export const RelPath = z.string().refine(isKeyPath, 'must be a relative path without hidden or ".." segments');
 
 export const FileEntry = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex sha256'), size: z.number().int().nonnegative() });
 export type FileEntry = z.infer<typeof FileEntry>;

@@ -34,10 +34,14 @@ export const ABSENT = '0';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
+/** True when `path` is `/`-separated segments of `[A-Za-z0-9_][A-Za-z0-9_.-]*` (no empty, hidden or `..` segments). */
+export function isKeyPath(path: string): boolean {
+  return path.split('/').every((s) => SEGMENT.test(s) && s !== '..');
+}
+
 /** Throws unless `key` is a valid store key (see RegistryStore). */
 export function assertKey(key: string): void {
-  const segments = key.split('/');
-  if (!segments.every((s) => SEGMENT.test(s) && s !== '..')) throw new BadInputError(`invalid registry object key "${key}"`, { key });
+  if (!isKeyPath(key)) throw new BadInputError(`invalid registry object key "${key}"`, { key });
 }
 
 /** Parses `GSG_REGISTRY`: `file:///abs/path` or `gs://bucket[/prefix]`. */
