@@ -1,7 +1,7 @@
 // The Docker build context of the platform image, chosen file by file: its Dockerfile, the lockfile and npm config,
-// the pruning script, the build script and bin/, every TypeScript source the compiled dist/ is made of (the same
-// list `scripts/build.mjs` compiles) and the bundled model versions. Its digest identifies "this code + these
-// models", so an unchanged image is reused instead of rebuilt.
+// the pruning script, the build script and bin/, every TypeScript source the compiled dist/ is made of (the list
+// `scripts/build.mjs` compiles, less the benchmarks) and the bundled model versions. Its digest identifies "this
+// code + these models", so an unchanged image is reused instead of rebuilt.
 import { relative, sep } from 'node:path';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,13 +15,17 @@ const FIXED_FILES = ['package.json', 'package-lock.json', '.npmrc', 'scripts/bui
 /** Where the bundled model versions go in the context (and in the image, under /app). */
 export const CONTEXT_MODELS_DIR = 'models/sentiment-logreg';
 
-/** The repository-relative .ts files `scripts/build.mjs` compiles (tests and .d.ts excluded), sorted. */
+/** Source directories `scripts/build.mjs` compiles that the platform does not run (the build skips a missing one). */
+const NOT_SHIPPED = ['bench/'];
+
+/** The repository-relative .ts files `scripts/build.mjs` compiles (tests, .d.ts and the benchmarks excluded), sorted. */
 export async function platformSources(root: string): Promise<string[]> {
   // Loaded from the repository at run time: the same list the build stage compiles, from sources or dist/ alike.
   const build = (await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href)) as typeof import('../../scripts/build.mjs');
   return build
     .listSources()
     .files.map((f) => relative(build.ROOT, f).split(sep).join('/'))
+    .filter((f) => !NOT_SHIPPED.some((d) => f.startsWith(d)))
     .sort();
 }
 
