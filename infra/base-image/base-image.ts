@@ -8,7 +8,7 @@ import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { connectDocker, DockerError, followProgress, imageExists, type Docker } from '../images/docker.js';
+import { connectDocker, DockerError, followProgress, imageExists, splitImageRef, type Docker } from '../images/docker.js';
 import { withFileLock } from '../images/file-lock.js';
 import { packTar } from '../images/tar.js';
 import { importChanges, rootfsEntries, type BaseVariant, type HostRuntime } from './rootfs.js';
@@ -72,7 +72,7 @@ async function fingerprint(host: HostRuntime, variant: BaseVariant, strip: boole
 }
 
 async function importRootfs(docker: Docker, host: HostRuntime, variant: BaseVariant, tag: string, print: string, onLine: (l: string) => void): Promise<void> {
-  const [repo, version] = splitTag(tag);
+  const { repo, tag: version } = splitImageRef(tag);
   const labels = [
     `LABEL ${FINGERPRINT_LABEL}=${print}`,
     `LABEL gsg.base.variant=${variant}`,
@@ -83,11 +83,6 @@ async function importRootfs(docker: Docker, host: HostRuntime, variant: BaseVari
   const tar = packTar(await rootfsEntries(host, variant));
   const stream = await docker.importImage(tar, { repo, tag: version, changes: [...importChanges(host), ...labels] } as object);
   await followProgress(docker, stream, onLine);
-}
-
-function splitTag(tag: string): [string, string] {
-  const i = tag.lastIndexOf(':');
-  return i > tag.lastIndexOf('/') ? [tag.slice(0, i), tag.slice(i + 1)] : [tag, 'latest'];
 }
 
 /**
