@@ -97,17 +97,23 @@ const asciiOnly = {
   },
 };
 
+/** The model server's entry (repository-relative). */
+export const SERVER_ENTRY = 'services/model-server/src/main.ts';
+
+/**
+ * The esbuild options that decide what the server bundle is made of (entry, what stays external, format, target):
+ * bundleServer builds with them, and the image build lists the bundle's inputs with them (infra/images/context.ts).
+ */
+export function serverBundleOptions(root = ROOT) {
+  return { entryPoints: [join(root, SERVER_ENTRY)], bundle: true, format: 'esm', platform: 'node', target: 'node20', external: ['onnxruntime-node'] };
+}
+
 /** One-file bundle of the model server for the image; onnxruntime-node is the only runtime dependency left. */
 export async function bundleServer(outfile = join(ROOT, 'dist-image', 'server.mjs')) {
   const esbuild = await import('esbuild');
   await esbuild.build({
-    entryPoints: [join(ROOT, 'services', 'model-server', 'src', 'main.ts')],
+    ...serverBundleOptions(),
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['onnxruntime-node'],
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',

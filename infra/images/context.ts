@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { sha256File } from '../../models/artifact.js';
 import { GsgError } from '../../lib/errors.js';
 import { BUILD_STAGE_PACKAGES, npmSubset, packageNames } from './npm-subset.js';
 import type { TarEntry } from './tar.js';
 
 export const DOCKERFILE = 'services/model-server/Dockerfile';
-export const SERVER_ENTRY = 'services/model-server/src/main.ts';
 /** Files the Dockerfile copies besides the server sources and the npm subset (repository-relative). */
 const FIXED_FILES = ['.npmrc', 'scripts/build.mjs', 'infra/images/runtime-deps.mjs', DOCKERFILE];
 /** Where the Dockerfile's build stage copies sources from; a server import outside them would break the image. */
@@ -29,18 +29,10 @@ export interface BuildContext {
 /** What the server bundle is made of: repository-relative .ts files, and the npm packages it imports. */
 export async function serverInputs(root: string): Promise<{ sources: string[]; packages: string[] }> {
   const esbuild = await import('esbuild');
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: [SERVER_ENTRY],
-    bundle: true,
-    write: false,
-    metafile: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['onnxruntime-node'],
-    logLevel: 'silent',
-  });
+  // The bundle's own options (from the build script under `root`, as the Dockerfile runs it), so this list cannot
+  // drift from what the image bundles.
+  const build = (await import(pathToFileURL(join(root, 'scripts', 'build.mjs')).href)) as typeof import('../../scripts/build.mjs');
+  const result = await esbuild.build({ ...build.serverBundleOptions(root), absWorkingDir: root, write: false, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(result.metafile.inputs).map((f) => f.split(sep).join('/'));
   const sources = inputs.filter((f) => !f.includes('node_modules/')).sort();
   const outside = sources.filter((f) => !SOURCE_PATTERNS.some((p) => p.test(f)));
