@@ -1,5 +1,6 @@
 // Reads the labelled review CSVs (`comment`, `sentiment`) and the word lists of the data directory, with errors
 // that name the file, row and field. Labels follow the artifact's label_mapping: negative = 0, positive = 1.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { BadInputError, GsgError } from '../../lib/errors.js';
@@ -23,12 +24,16 @@ export class DataFileNotFoundError extends GsgError {
   }
 }
 
-export async function readTextFile(file: string): Promise<string> {
+async function readDataFile(file: string): Promise<Buffer> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (err) {
     throw new DataFileNotFoundError(file, err);
   }
+}
+
+export async function readTextFile(file: string): Promise<string> {
+  return (await readDataFile(file)).toString('utf8');
 }
 
 /** Parses a labelled CSV text; `file` is only used in error messages. */
@@ -64,8 +69,10 @@ export function parseLabelledCsv(text: string, file: string): LabelledData {
   return { file, texts, labels };
 }
 
-export async function readLabelledCsv(file: string): Promise<LabelledData> {
-  return parseLabelledCsv(await readTextFile(file), file);
+/** A labelled CSV file, with the sha256 of the bytes it was parsed from (one read). */
+export async function readLabelledCsv(file: string): Promise<LabelledData & { sha256: string }> {
+  const bytes = await readDataFile(file);
+  return { ...parseLabelledCsv(bytes.toString('utf8'), file), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** A word list: one entry per line; blank lines and lines starting with `#` are ignored. */

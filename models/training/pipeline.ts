@@ -2,13 +2,14 @@
 // logistic regression, export the ONNX graphs, choose the threshold on val through ONNX Runtime (exactly as the
 // server scores), write report, figures and metadata into a temporary directory and rename it into place, so a
 // failed run leaves nothing behind (and a killed run's temporary directory is removed by the next run).
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { GsgError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { projectRoot } from '../../lib/paths.js';
 import { pidAlive } from '../../lib/process.js';
-import { EXPLAIN_FILE, METADATA_FILE, MODEL_FILE, ModelMetadata, sha256File, VersionString, type EvalMetrics } from '../artifact.js';
+import { EXPLAIN_FILE, METADATA_FILE, MODEL_FILE, ModelMetadata, VersionString, type EvalMetrics } from '../artifact.js';
 import { EXPLAIN_MODEL_FILE, openOnnxSession, runProbabilities } from '../onnx-model.js';
 import { createPreprocessor, defaultPreprocessingSettings, type PreprocessingSettings } from '../preprocessing.js';
 import type { ModelParams } from '../scorer.js';
@@ -78,7 +79,7 @@ export async function loadTrainingData(dataDir: string): Promise<TrainingData> {
     readTextFile(path(DATA_FILES.punctuation)),
   ]);
   const files: TrainingData['files'] = {};
-  for (const d of [train, val]) files[d.file.slice(d.file.lastIndexOf('/') + 1)] = { sha256: await sha256File(d.file), rows: d.texts.length };
+  for (const d of [train, val]) files[d.file.slice(d.file.lastIndexOf('/') + 1)] = { sha256: d.sha256, rows: d.texts.length };
   return {
     train,
     val,
@@ -224,10 +225,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir);
   try {
+    // Every file but metadata.json, with the size and sha256 of the bytes written (metadata.json lists them).
+    const files: ModelMetadata['files'] = {};
+    const write = async (name: string, data: string | Uint8Array) => {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      await writeFile(join(tmpDir, name), bytes);
+      files[name] = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+    };
     const info = { modelName: MODEL_NAME, version };
-    await writeFile(join(tmpDir, MODEL_FILE), buildModelOnnx(params, info));
-    await writeFile(join(tmpDir, EXPLAIN_MODEL_FILE), buildExplainOnnx(params, info));
-    await writeFile(join(tmpDir, EXPLAIN_FILE), explainJson(params));
+    await write(MODEL_FILE, buildModelOnnx(params, info));
+    await write(EXPLAIN_MODEL_FILE, buildExplainOnnx(params, info));
+    await write(EXPLAIN_FILE, explainJson(params));
     progress('export', `${MODEL_FILE}, ${EXPLAIN_MODEL_FILE}, ${EXPLAIN_FILE}`);
 
     const session = await openOnnxSession(join(tmpDir, MODEL_FILE), {}, 'tokens', 'probabilities');
@@ -241,16 +249,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const rel = reliability(pNeg, data.val.labels);
     const cvPNeg = calibrated.heldOutProbability.map((p) => 1 - p);
     const cv = evaluateScores(cvPNeg, data.train.labels, search.chosen.threshold);
-    await writeFile(join(tmpDir, RELIABILITY_FILE), reliabilitySvg(rel.bins, rel.ece, valTokens.length));
-    await writeFile(join(tmpDir, PR_CURVE_FILE), prCurveSvg(search.candidates, search.chosen, recipe.minRecall));
-    await writeFile(join(tmpDir, REPORT_FILE), renderReport({ version, recipe, space, val, cv, search, reliability: rel.bins, fits: calibrated.fits, files: data.files }));
-
-    const files: ModelMetadata['files'] = {};
-    for (const name of (await readdir(tmpDir)).sort()) {
-      if (name === METADATA_FILE) continue;
-      const file = join(tmpDir, name);
-      files[name] = { sha256: await sha256File(file), size: (await stat(file)).size };
-    }
+    await write(RELIABILITY_FILE, reliabilitySvg(rel.bins, rel.ece, valTokens.length));
+    await write(PR_CURVE_FILE, prCurveSvg(search.candidates, search.chosen, recipe.minRecall));
+    await write(REPORT_FILE, renderReport({ version, recipe, space, val, cv, search, reliability: rel.bins, fits: calibrated.fits, files: data.files }));
     const [uni, ng] = recipe.blocks;
     const block = (b: typeof uni, k: number) => ({
       ngram_range: b.ngramRange,
@@ -274,7 +275,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       calibration: { method: 'isotonic', cv: recipe.folds, ensemble: true },
       onnx: { opset: OPSET, ml_opset: ML_OPSET, input: 'tokens', outputs: { probabilities: 'probabilities', contributions: 'contributions' }, explain_model: EXPLAIN_MODEL_FILE },
       metrics: { val, cv_train: cv },
-      files,
+      files: Object.fromEntries(Object.keys(files).sort().map((name) => [name, files[name]!])),
       training_data: data.files,
       packages: await packageVersions(),
       training_time_seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
