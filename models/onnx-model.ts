@@ -13,13 +13,6 @@ import { parseJsonText } from '../lib/json-file.js';
 export const EXPLAIN_MODEL_FILE = 'explain.onnx';
 export type { Explanation };
 
-export interface OnnxModelOptions {
-  /** ONNX Runtime intra-op threads per session (default 1: the server scales with concurrent requests instead). */
-  intraOpNumThreads?: number;
-  /** Open explain.onnx while loading instead of on the first explanation. */
-  eagerExplain?: boolean;
-}
-
 export interface OnnxModel {
   readonly dir: string;
   readonly metadata: ModelMetadata;
@@ -51,14 +44,18 @@ export function tokensTensor(rows: readonly (readonly string[])[]): ort.Tensor {
   return new ort.Tensor('string', data, [rows.length, T]);
 }
 
+/** The graphs' input: token rows (`tokensTensor`). */
+const INPUT = 'tokens';
+
 /**
  * Opens one graph of a model (from `bytes` when given, already read and verified, else from `file`); a file ONNX
- * Runtime rejects, or one without the expected input/output, is a ModelLoadError naming `file`.
+ * Runtime rejects, or one without the `tokens` input or the expected output, is a ModelLoadError naming `file`.
  */
-export async function openOnnxSession(file: string, opts: OnnxModelOptions, input: string, output: string, bytes?: Uint8Array): Promise<ort.InferenceSession> {
+export async function openOnnxSession(file: string, output: string, bytes?: Uint8Array): Promise<ort.InferenceSession> {
   let session: ort.InferenceSession;
   const options: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+    // One intra-op thread per session: the server scales with concurrent requests instead.
+    intraOpNumThreads: 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     // Measured here: session creation is the same at every level (~135 ms for the first session of a process, ORT's
@@ -71,9 +68,9 @@ export async function openOnnxSession(file: string, opts: OnnxModelOptions, inpu
   } catch (err) {
     throw new ModelLoadError(`${file}: ONNX Runtime cannot load it (${(err as Error).message.split('\n')[0]})`, { file });
   }
-  if (!session.inputNames.includes(input) || !session.outputNames.includes(output)) {
+  if (!session.inputNames.includes(INPUT) || !session.outputNames.includes(output)) {
     await session.release();
-    throw new ModelLoadError(`${file}: not a gym-sentiment-guard model (inputs ${session.inputNames.join(',')}, outputs ${session.outputNames.join(',')}; expected ${input} -> ${output})`, { file });
+    throw new ModelLoadError(`${file}: not a gym-sentiment-guard model (inputs ${session.inputNames.join(',')}, outputs ${session.outputNames.join(',')}; expected ${INPUT} -> ${output})`, { file });
   }
   return session;
 }
@@ -190,23 +187,22 @@ async function readExplainData(dir: string, metadata: ModelMetadata): Promise<Ex
  * those bytes. Every other listed file must be present with its listed size; the explain files are fully verified
  * (sha256) when the explainer opens, on the first explanation — so a start pays for hashing only the scoring graph.
  */
-export async function loadOnnxModel(dir: string, opts: OnnxModelOptions = {}): Promise<OnnxModel> {
+export async function loadOnnxModel(dir: string): Promise<OnnxModel> {
   const modelBytes = readWhole(join(dir, MODEL_FILE)); // read while the metadata is parsed
   modelBytes.catch(() => undefined);
   const metadata = await readMetadata(dir);
   const [bytes] = await Promise.all([readVerified(dir, MODEL_FILE, metadata, modelBytes), checkListedSizes(dir, metadata)]);
   const preprocessor = createPreprocessor(metadata.preprocessing);
-  const session = await openOnnxSession(join(dir, MODEL_FILE), opts, 'tokens', 'probabilities', bytes);
+  const session = await openOnnxSession(join(dir, MODEL_FILE), 'probabilities', bytes);
   let explainer: Promise<{ session: ort.InferenceSession; features: string[] }> | undefined;
   const openExplainer = () =>
     (explainer ??= (async () => {
       const data = await readExplainData(dir, metadata);
       const file = join(dir, EXPLAIN_MODEL_FILE);
       const graph = metadata.files[EXPLAIN_MODEL_FILE] ? await readVerified(dir, EXPLAIN_MODEL_FILE, metadata) : undefined;
-      const s = await openOnnxSession(file, opts, 'tokens', 'contributions', graph);
+      const s = await openOnnxSession(file, 'contributions', graph);
       return { session: s, features: data.features };
     })());
-  if (opts.eagerExplain) await openExplainer();
 
   const predictTokens = (rows: readonly (readonly string[])[]) => runProbabilities(session, rows);
 

@@ -23,8 +23,6 @@ export interface CalibratedOptions {
   classWeight: ClassWeight;
   folds: number;
   gtol?: number;
-  /** L-BFGS memory (correction pairs). */
-  memory?: number;
   /** Naive-Bayes log-count-ratio scaling with this smoothing α (computed on each fold's training part); null = off. */
   nbAlpha?: number | null;
   /** Worker threads fitting folds (default: available cores, at most 4); results do not depend on it. */
@@ -39,9 +37,7 @@ export interface CalibratedFold extends LogRegModel {
 
 export interface CalibratedModel {
   folds: CalibratedFold[];
-  /** The test fold of every training row, and its held-out decision value and calibrated P(positive). */
-  testFold: Int32Array;
-  heldOutDecision: Float64Array;
+  /** Every training row's calibrated P(positive) from the fold that held it out. */
   heldOutProbability: Float64Array;
   fits: LogRegFit[];
 }
@@ -124,7 +120,7 @@ export async function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOpt
     const r = opts.nbAlpha == null ? undefined : logCountRatio(XTrain, yTrain, opts.nbAlpha);
     if (r) XTrain = scaleColumns(XTrain, r);
     ratios.push(r);
-    jobs.push({ fold: f, X: XTrain, y: yTrain, opts: { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol, memory: opts.memory } });
+    jobs.push({ fold: f, X: XTrain, y: yTrain, opts: { C: opts.C, sampleWeight: sampleWeights(yTrain, opts.classWeight), gtol: opts.gtol } });
   }
   const fits = await fitFolds(jobs, opts.workers ?? defaultWorkers(), (f, fit) => opts.onFold?.(f, fit));
   // A fold fitted on NB-scaled features is the linear model r ⊙ w on the unscaled ones.
@@ -133,7 +129,6 @@ export async function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOpt
     if (r) for (let j = 0; j < r.length; j++) fit.coef[j] *= r[j]!;
   });
   const folds: CalibratedFold[] = [];
-  const heldOutDecision = new Float64Array(X.nRows);
   const heldOutProbability = new Float64Array(X.nRows);
   fits.forEach((fit, f) => {
     const testRows = rowsWhere(testFold, (k) => k === f);
@@ -141,11 +136,10 @@ export async function fitCalibratedCV(X: Csr, y: Uint8Array, opts: CalibratedOpt
     const isotonic = fitIsotonic(decision, pick(y, testRows));
     folds.push({ coef: fit.coef, intercept: fit.intercept, isotonic });
     testRows.forEach((i, r) => {
-      heldOutDecision[i] = decision[r];
       heldOutProbability[i] = predictIsotonic(isotonic, decision[r]);
     });
   });
-  return { folds, testFold, heldOutDecision, heldOutProbability, fits };
+  return { folds, heldOutProbability, fits };
 }
 
 /** Worker threads for the folds: the cores this process may use, at most 4. */

@@ -16,11 +16,10 @@ export interface LogRegOptions {
   /** Stop when max |∂F/∂θ| ≤ gtol · Σ sᵢ (the mean-loss gradient is below gtol). */
   gtol?: number;
   maxIter?: number;
-  /** Number of correction pairs kept. */
-  memory?: number;
-  /** Warm start (the optimum does not depend on it). */
-  init?: LogRegModel;
 }
+
+/** L-BFGS memory: the number of correction pairs kept. */
+const MEMORY = 20;
 
 export interface LogRegFit extends LogRegModel {
   iterations: number;
@@ -94,13 +93,9 @@ export function fitLogReg(X: Csr, y: Uint8Array, opts: LogRegOptions): LogRegFit
   for (let i = 0; i < n; i++) sw += s[i];
   const gtol = (opts.gtol ?? 1e-9) * sw;
   const maxIter = opts.maxIter ?? 5000;
-  const m = opts.memory ?? 20;
+  const m = MEMORY;
 
   const theta = new Float64Array(dim);
-  if (opts.init) {
-    theta.set(opts.init.coef);
-    theta[d] = opts.init.intercept;
-  }
   const z = new Float64Array(n);
   const r = new Float64Array(n);
   let g = new Float64Array(dim);

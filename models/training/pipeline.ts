@@ -238,7 +238,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     await write(EXPLAIN_FILE, explainJson(params));
     progress('export', `${MODEL_FILE}, ${EXPLAIN_MODEL_FILE}, ${EXPLAIN_FILE}`);
 
-    const session = await openOnnxSession(join(tmpDir, MODEL_FILE), {}, 'tokens', 'probabilities');
+    const session = await openOnnxSession(join(tmpDir, MODEL_FILE), 'probabilities');
     const probs = await runProbabilities(session, valTokens).finally(() => session.release());
     const pNeg = new Float64Array(valTokens.length);
     for (let i = 0; i < pNeg.length; i++) pNeg[i] = probs[2 * i]!;
