@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { GsgError } from '../../lib/errors.js';
+import { BadInputError, GsgError } from '../../lib/errors.js';
 import { ExitCode } from '../../lib/exit-codes.js';
 import { projectRoot } from '../../lib/paths.js';
 import { pidAlive } from '../../lib/process.js';
@@ -200,7 +200,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const started = now();
   const version = opts.version ?? (await nextVersion(outDir, started));
   const parsedVersion = VersionString.safeParse(version);
-  if (!parsedVersion.success) throw new GsgError(`--model-version: ${parsedVersion.error.issues[0]!.message}`, { code: 'bad_input', exitCode: ExitCode.BadInput });
+  if (!parsedVersion.success) throw new BadInputError(`--model-version: ${parsedVersion.error.issues[0]!.message}`);
   const finalDir = join(outDir, version);
   if (await stat(finalDir).catch(() => undefined)) throw new VersionExistsError(finalDir);
 
