@@ -46,6 +46,19 @@ export function interpolate(x: Float64Array, y: Float64Array, value: number): nu
   return ((y[hi] - y[lo]) / (x[hi] - x[lo])) * (value - x[lo]) + y[lo];
 }
 
+/** The fold-averaged coefficient of every column (V): what explanations multiply the tf-idf values by. */
+export function meanCoefficients(params: ModelParams): Float64Array {
+  const F = params.intercept.length;
+  const V = params.coef.length / F;
+  const mean = new Float64Array(V);
+  for (let j = 0; j < V; j++) {
+    let s = 0;
+    for (let f = 0; f < F; f++) s += params.coef[j * F + f]!;
+    mean[j] = s / F;
+  }
+  return mean;
+}
+
 export function createScorer(params: ModelParams): Scorer {
   const F = params.intercept.length;
   const columns = new Map<string, number>();
@@ -63,13 +76,7 @@ export function createScorer(params: ModelParams): Scorer {
       features.push(term);
     }
   });
-  const V = features.length;
-  const meanCoef = new Float64Array(V);
-  for (let j = 0; j < V; j++) {
-    let s = 0;
-    for (let f = 0; f < F; f++) s += params.coef[j * F + f];
-    meanCoef[j] = s / F;
-  }
+  const meanCoef = meanCoefficients(params);
 
   /** Column -> tf-idf value normalised per block. */
   const vectorise = (tokens: readonly string[]): Map<number, number> => {

@@ -14,7 +14,7 @@
 // "leave an all-zero row alone". A sentinel key N·(V+1) (row N, dropped at the end) keeps the sort input
 // non-empty. The graphs contain no timestamps or random ids: the same params give the same bytes.
 import { AttributeType, DataType, decodeModel, encodeModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
-import type { ModelParams } from '../scorer.js';
+import { meanCoefficients, type ModelParams } from '../scorer.js';
 import { compareCodePoints } from './tfidf.js';
 
 export const OPSET = 17;
@@ -301,14 +301,7 @@ export function buildExplainOnnx(params: ModelParams, info: GraphInfo): Uint8Arr
   const g = new GraphBuilder();
   const L = layout(params);
   const fe = frontEnd(g, params, L);
-  const F = L.F;
-  const meanCoef = new Float64Array(L.V);
-  for (let j = 0; j < L.V; j++) {
-    let s = 0;
-    for (let f = 0; f < F; f++) s += params.coef[j * F + f]!;
-    meanCoef[j] = s / F;
-  }
-  g.init(doubleTensor('coef_mean', [L.V], meanCoef));
+  g.init(doubleTensor('coef_mean', [L.V], meanCoefficients(params)));
   const pairNorm = g.op('GatherND', [g.op('Concat', [fe.norm, g.op('ConstantOfShape', [g.i64([1, L.B])], 'sentinel_norm', [tensorAttr('value', doubleTensor('', [1], [1]))])], 'block_norm_with_sentinel', [int('axis', 0)]), fe.rowBlock], 'pair_norm');
   const contribution = g.op('Div', [g.op('Mul', [fe.value, g.op('Gather', ['coef_mean', fe.term], 'pair_coef_mean')], 'pair_contribution_raw'), pairNorm], 'pair_contribution');
   const index = g.op('Concat', [g.op('Unsqueeze', [fe.row, g.i64([1])], 'pair_row_idx'), g.op('Unsqueeze', [fe.term, g.i64([1])], 'pair_term_idx')], 'pair_row_term', [int('axis', 1)]);
