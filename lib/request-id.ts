@@ -6,6 +6,10 @@ import type { IncomingMessage } from 'node:http';
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
+  return requestIdFrom(req.headers['x-request-id']);
+}
+
+/** The same rule for a header value read without node:http (the router's fast path). */
+export function requestIdFrom(given: string | string[] | undefined): string {
   return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
 }

@@ -1,7 +1,6 @@
 // RouterControl: the router's one implementation of its state — weights, upstreams, generation — behind both the
 // in-process API (used by the rollout controller) and the admin HTTP API. Changes are serialised, checked against
 // If-Match, validated, persisted before they take effect, then applied and logged with old and new values.
-import { Pool } from 'undici';
 import type { Logger } from '../lib/log.js';
 import { formatZodError } from '../lib/zod-errors.js';
 import type { Color } from '../infra/runtime.js';
@@ -19,6 +18,7 @@ import {
 } from './state.js';
 import { createRouterStats, type CountEntry, type RouterStats } from './stats.js';
 import { createTrafficSplit, type TrafficSplit } from './traffic-split.js';
+import { createUpstreamPool, type UpstreamPool } from './upstream-pool.js';
 
 /** Keep-alive sockets per upstream. */
 const UPSTREAM_CONNECTIONS = 256;
@@ -29,7 +29,9 @@ export interface Target {
   readonly url: string;
   readonly version: string;
   /** Keep-alive connections to the upstream. */
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
+  /** The Host header line sent upstream (`host: 127.0.0.1:8081\r\n`). */
+  readonly hostHeader: string;
   readonly counts: CountEntry;
 }
 
@@ -69,7 +71,7 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
   const stats = createRouterStats();
   const health = createUpstreamHealth({ logger: log, intervalMs: opts.probeIntervalMs, timeoutMs: opts.probeTimeoutMs });
   const targets: Record<Color, Target | null> = { blue: null, green: null };
-  const retiring = new Set<Pool>();
+  const retiring = new Set<UpstreamPool>();
   let queue: Promise<unknown> = Promise.resolve();
 
   const applyTarget = (color: Color): Promise<void> => {
@@ -91,8 +93,9 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
       url,
       version,
       // Idle connections close after 30 s, well before the model server's 65 s keep-alive timeout, so the router
-      // never reuses a socket the server is closing. Deadlines are the proxy's own (undici's timeouts are off).
-      pool: new Pool(url, { connections: UPSTREAM_CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 }),
+      // never reuses a socket the server is closing. Deadlines are the proxy's own.
+      pool: createUpstreamPool(url, { maxConnections: UPSTREAM_CONNECTIONS, idleTimeoutMs: 30_000 }),
+      hostHeader: `host: ${new URL(url).host}\r\n`,
       counts: stats.entry(color, version),
     };
     return health.watch(color, { url, version });
@@ -210,8 +213,8 @@ export async function createRouterControl(opts: ControlOptions): Promise<RouterC
 
     close() {
       health.close();
-      for (const c of COLORS) void targets[c]?.pool.destroy();
-      for (const p of retiring) void p.destroy();
+      for (const c of COLORS) targets[c]?.pool.destroy();
+      for (const p of retiring) p.destroy();
       retiring.clear();
     },
   };

@@ -95,10 +95,16 @@ export function httpStatusOf(err: unknown): number {
 
 /** Writes `{"detail": message}` (plus `generation` for 412) with the mapped status; usable from raw and express handlers. */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
+  const { status, body } = errorAnswer(err);
+  sendJson(res, status, body, headers);
+}
+
+/** The status and JSON body the router answers an error with (for the hot path, which writes raw responses). */
+export function errorAnswer(err: unknown): { status: number; body: Record<string, unknown> } {
   const status = httpStatusOf(err);
   const body: Record<string, unknown> = { detail: status === 500 ? 'internal router error' : detailOf(err) };
   if (err instanceof StaleGenerationError) body.generation = err.context.generation;
-  sendJson(res, status, body, headers);
+  return { status, body };
 }
 
 function detailOf(err: unknown): string {

@@ -1,8 +1,9 @@
-// createRouter: the blue/green router as one handle — an HTTP server (raw node:http hot path for predictions,
-// express for /admin, /health, /ready, /metrics) and the in-process API the rollout controller drives directly
+// createRouter: the blue/green router as one handle — an HTTP server (a raw-socket fast path for predictions,
+// node:http for connections it hands over: express for /admin, /health, /ready, /metrics, and any prediction
+// request the fast path does not take) and the in-process API the rollout controller drives directly
 // (setWeights, setUpstream, switch, getState, stats). One implementation (RouterControl), two faces.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../lib/log.js';
@@ -10,6 +11,8 @@ import type { Color } from '../infra/runtime.js';
 import { createAdminApi } from './admin.js';
 import { createRouterControl, type ChangeOptions } from './control.js';
 import { NotFoundError, sendError, sendJson } from './errors.js';
+import { createFastPath, type FastPath } from './fast-path.js';
+import { isProxiedRoute } from './http1.js';
 import { registerRouterMetrics } from './metrics.js';
 import { createProxy } from './proxy.js';
 import type { RouterStateStore, RouterStateView, Upstream, Weights } from './state.js';
@@ -17,6 +20,8 @@ import type { StatsSnapshot } from './stats.js';
 
 /** Default request-body limit, equal to the model server's default GSG_BODY_LIMIT_BYTES. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Idle client connections close after this long (above common client pools' 60 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface RouterOptions {
   /** Where the state is restored from and persisted to. */
@@ -64,10 +69,11 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
     probeIntervalMs: opts.probeIntervalMs,
     probeTimeoutMs: opts.probeTimeoutMs,
   });
+  const bodyLimitBytes = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const proxy = createProxy({
     control,
     logger: log,
-    bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimitBytes,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? 30_000,
   });
   let metrics = opts.metricsRegistry;
@@ -112,9 +118,7 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (req.method === 'POST' ? path === '/predict' || path === '/predict/explain' : req.method === 'GET' && path === '/model/info') {
-      return proxy.handle(req, res, true);
-    }
+    if (isProxiedRoute(req.method, path)) return proxy.handle(req, res, true);
     if (req.method === 'GET' && (path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/'))) {
       return proxy.handle(req, res, false);
     }
@@ -122,11 +126,28 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
   };
 
   let server: Server | undefined;
+  let fast: FastPath | undefined;
   let closing: Promise<void> | undefined;
   return {
     async listen(port, host = '0.0.0.0') {
       finishApp();
-      const s = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, onRequest);
+      const s = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requestTimeout: 0 }, onRequest);
+      // Every connection starts on the fast path; node:http's own connection handler (the 'connection' listener
+      // http.Server installs) takes the ones the fast path hands over, with the bytes already read.
+      const nodeConnection = s.listeners('connection') as Array<(socket: Socket) => void>;
+      s.removeAllListeners('connection');
+      fast = createFastPath({
+        proxy,
+        bodyLimitBytes,
+        keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+        headersTimeoutMs: s.headersTimeout,
+        handOff(socket, buffered) {
+          for (const listener of nodeConnection) listener.call(s, socket);
+          if (buffered.length > 0) socket.emit('data', buffered);
+        },
+      });
+      const fastPath = fast;
+      s.on('connection', (socket: Socket) => fastPath.accept(socket));
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
@@ -148,7 +169,11 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
         if (s) {
           const closed = new Promise<void>((resolve) => s.close(() => resolve()));
           s.closeIdleConnections();
-          const grace = setTimeout(() => s.closeAllConnections(), opts.graceMs ?? 10_000);
+          fast?.drain();
+          const grace = setTimeout(() => {
+            s.closeAllConnections();
+            fast?.destroyAll();
+          }, opts.graceMs ?? 10_000);
           grace.unref();
           await closed;
           clearTimeout(grace);

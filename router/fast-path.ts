@@ -1,0 +1,202 @@
+// The router's client side for prediction traffic, on raw sockets: reads HTTP/1.1 requests with http1.ts, starts
+// a proxy exchange for each (one at a time per connection, pipelined requests queue), and writes each answer in
+// one write. node:http's per-request objects (IncomingMessage, ServerResponse, header maps, streams) are most of
+// a Node proxy's CPU; this path has none. The first request that is not a plain prediction (/admin, /metrics,
+// chunked bodies, HTTP/1.0, Expect, a malformed head…) hands the whole connection, bytes read so far included,
+// to the node:http server, which serves it from then on exactly as before.
+import type { Socket } from 'node:net';
+import { MAX_HEAD_BYTES, parseRequestHead, responseHead } from './http1.js';
+import { PayloadTooLargeError } from './errors.js';
+import type { ExchangeHandle, Proxy, Reply } from './proxy.js';
+
+export interface FastPathOptions {
+  proxy: Proxy;
+  bodyLimitBytes: number;
+  /** An idle client connection closes after this long (node:http's keepAliveTimeout on the other path). */
+  keepAliveTimeoutMs: number;
+  /** A request head must be complete this long after its first byte (node:http's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Takes over a connection the fast path does not serve; `buffered` = bytes already read from it. */
+  handOff(socket: Socket, buffered: Buffer): void;
+}
+
+export interface FastPath {
+  accept(socket: Socket): void;
+  /** Idle connections close now, busy ones after their answer (with `Connection: close`). */
+  drain(): void;
+  /** Every connection closes now. */
+  destroyAll(): void;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+export function createFastPath(opts: FastPathOptions): FastPath {
+  const { proxy, bodyLimitBytes: limit, keepAliveTimeoutMs, headersTimeoutMs, handOff } = opts;
+  /** Bytes a connection may buffer while its current request is in flight before it stops reading. */
+  const maxBuffered = MAX_HEAD_BYTES + limit;
+  const connections = new Set<Connection>();
+  let draining = false;
+
+  class Connection {
+    buf: Buffer = EMPTY;
+    /** The exchange in flight (one at a time). */
+    current: ExchangeHandle | undefined;
+    /** Answer with `Connection: close` and end after the current request. */
+    closeAfter = false;
+    /** When the first byte of a still incomplete head arrived (performance.now()). */
+    headSince = 0;
+    gone = false;
+    /** Inside proxy.start (an answer given there must not recurse into next()). */
+    starting = false;
+    answered = false;
+
+    constructor(readonly socket: Socket) {
+      socket.setNoDelay(true);
+      socket.setTimeout(keepAliveTimeoutMs);
+      socket.on('data', this.onData);
+      socket.on('end', this.onEnd);
+      socket.on('error', this.onClose);
+      socket.on('close', this.onClose);
+      socket.on('timeout', this.onTimeout);
+      socket.on('drain', this.onDrain);
+    }
+
+    onData = (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      if (this.current) {
+        if (this.buf.length > maxBuffered) this.socket.pause(); // a pipelining client waits for its answers
+        return;
+      }
+      this.next();
+    };
+
+    /** Serves the buffered requests, one at a time, while they are complete and answered at once. */
+    next(): void {
+      while (!this.current && !this.gone && this.buf.length > 0) {
+        const buf = this.buf;
+        const end = buf.indexOf(CRLFCRLF);
+        if (end === -1) {
+          if (this.headSince === 0) this.headSince = performance.now();
+          if (buf.length > MAX_HEAD_BYTES || performance.now() - this.headSince > headersTimeoutMs) this.handOff();
+          return;
+        }
+        const head = parseRequestHead(buf.toString('latin1', 0, end));
+        if (!head) return this.handOff();
+        this.headSince = 0;
+        const bodyStart = end + 4;
+        this.starting = true;
+        if (head.contentLength > limit) {
+          // The oversized body is not read: answer and close, as node:http's path does.
+          this.closeAfter = true;
+          proxy.refuse(head.requestId, new PayloadTooLargeError(limit), this.reply, true);
+          this.starting = false;
+          return;
+        }
+        const bodyEnd = bodyStart + head.contentLength;
+        if (buf.length < bodyEnd) {
+          this.starting = false;
+          return;
+        }
+        this.buf = buf.length === bodyEnd ? EMPTY : buf.subarray(bodyEnd);
+        if (head.close) this.closeAfter = true;
+        this.answered = false;
+        const exchange = proxy.start(
+          {
+            method: head.method,
+            target: head.target,
+            requestId: head.requestId,
+            pin: head.pin,
+            session: head.session,
+            forwarded: head.forwarded,
+            body: buf.subarray(bodyStart, bodyEnd),
+            record: true,
+          },
+          this.reply,
+        );
+        this.starting = false;
+        if (!this.answered) this.current = exchange; // else answered at once (400, 503): on to the next request
+      }
+    }
+
+    /** Writes one answer; a later one (not from inside proxy.start) goes on with the next buffered request. */
+    reply: Reply = (status, headers, body) => {
+      this.current = undefined;
+      this.answered = true;
+      if (this.gone) return;
+      const close = this.closeAfter || draining;
+      if (close) headers.push('connection', 'close');
+      const head = responseHead(status, headers);
+      const out = Buffer.allocUnsafe(head.length + body.length);
+      out.write(head, 0, 'latin1');
+      body.copy(out, head.length);
+      const flushed = this.socket.write(out);
+      if (close) return this.close();
+      if (this.starting) return;
+      if (this.socket.isPaused()) this.socket.resume();
+      if (flushed) this.next(); // else on 'drain': a client that does not read gets no more answers queued
+    };
+
+    onDrain = () => {
+      if (!this.current) this.next();
+    };
+
+    onEnd = () => {
+      // The client half-closed: answer what is in flight, then close.
+      if (this.current) this.closeAfter = true;
+      else this.close();
+    };
+
+    onTimeout = () => {
+      if (!this.current) this.close();
+    };
+
+    onClose = () => {
+      if (this.gone) return;
+      this.gone = true;
+      connections.delete(this);
+      this.current?.cancel();
+      this.current = undefined;
+      this.socket.destroy();
+    };
+
+    close(): void {
+      if (this.gone) return;
+      this.gone = true;
+      connections.delete(this);
+      this.socket.end();
+    }
+
+    handOff(): void {
+      const { socket, buf } = this;
+      this.gone = true;
+      connections.delete(this);
+      socket.removeListener('data', this.onData);
+      socket.removeListener('end', this.onEnd);
+      socket.removeListener('error', this.onClose);
+      socket.removeListener('close', this.onClose);
+      socket.removeListener('timeout', this.onTimeout);
+      socket.removeListener('drain', this.onDrain);
+      socket.setTimeout(0);
+      if (socket.isPaused()) socket.resume();
+      handOff(socket, buf);
+    }
+  }
+
+  return {
+    accept(socket) {
+      if (draining) {
+        socket.destroy();
+        return;
+      }
+      connections.add(new Connection(socket));
+    },
+    drain() {
+      draining = true;
+      for (const conn of [...connections]) if (!conn.current) conn.close();
+    },
+    destroyAll() {
+      for (const conn of [...connections]) conn.onClose();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// UpstreamPool: keep-alive HTTP/1.1 connections from the router to one model server, on raw sockets. Requests
+// queued in one event-loop turn are written together: up to `pipeline` of them in one write on one idle
+// connection (HTTP/1.1 pipelining; the model server answers them in order). On loopback the write syscall is most
+// of a proxy's cost, so fewer, larger writes are what make the router cheap. A connection that fails or closes
+// fails the requests it still owes; each says whether any byte of its response had arrived (the proxy retries
+// only those that had none).
+import { connect, type Socket } from 'node:net';
+import { ResponseParser, type UpstreamResponse } from './http1.js';
+
+/** One request for the pool: its complete bytes and where the outcome goes (exactly one call). */
+export interface PoolRequest {
+  readonly bytes: Buffer;
+  onResponse(res: UpstreamResponse): void;
+  /** `responded`: part of the response had arrived when the connection failed. */
+  onError(err: Error & { code?: string }, responded: boolean): void;
+  /**
+   * Owned by the pool: the connection the request was written on. A field on the request rather than a Map in the
+   * pool, because a long-lived hash table keyed by short-lived objects gets them promoted to V8's old generation.
+   */
+  pooled: unknown;
+}
+
+export interface PoolOptions {
+  /** Connections at most; requests beyond them wait in order (default 256). */
+  maxConnections?: number;
+  /** Requests written together on one connection at most (default 8; 1 = no pipelining). */
+  pipeline?: number;
+  /** An idle connection closes after this long (default 30 s, under the model server's 65 s keep-alive). */
+  idleTimeoutMs?: number;
+}
+
+export interface UpstreamPool {
+  readonly origin: string;
+  send(req: PoolRequest): void;
+  /**
+   * Stops a request: a queued one is dropped; one already written is answered into the void, or with `hard`
+   * (a hung upstream) its connection is destroyed and the requests behind it fail as resets. No callback follows.
+   */
+  cancel(req: PoolRequest, hard: boolean): void;
+  /** No new connections; idle ones close now, busy ones after their last response. Resolves when all are closed. */
+  close(): Promise<void>;
+  /** Every connection closes now; requests in flight fail. */
+  destroy(): void;
+}
+
+interface Conn {
+  readonly socket: Socket;
+  readonly parser: ResponseParser;
+  /** Requests written on this connection and not answered yet, in order; null = cancelled (answer discarded). */
+  readonly owed: Array<PoolRequest | null>;
+  dead: boolean;
+}
+
+class UpstreamClosedError extends Error {
+  readonly code = 'ECONNRESET';
+}
+
+export function createUpstreamPool(url: string, opts: PoolOptions = {}): UpstreamPool {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') throw new Error(`upstream must be http://, got ${url}`);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = Number(u.port || 80);
+  const maxConnections = opts.maxConnections ?? 256;
+  const pipeline = Math.max(1, opts.pipeline ?? 8);
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+
+  const all = new Set<Conn>();
+  const idle: Conn[] = [];
+  const queue: PoolRequest[] = [];
+  let scheduled = false;
+  let closing = false;
+  let closed: (() => void) | undefined;
+  const closedPromise = new Promise<void>((resolve) => (closed = resolve));
+
+  const settleIfClosed = () => {
+    if (closing && all.size === 0) closed!();
+  };
+
+  const release = (conn: Conn) => {
+    all.delete(conn);
+    const i = idle.indexOf(conn);
+    if (i !== -1) idle.splice(i, 1);
+    settleIfClosed();
+    if (queue.length > 0) schedule();
+  };
+
+  /** The connection is finished: whatever it still owes fails (the first with `responded` if bytes had come). */
+  const fail = (conn: Conn, err: Error & { code?: string }) => {
+    if (conn.dead) return;
+    conn.dead = true;
+    conn.socket.destroy();
+    const owed = conn.owed.splice(0);
+    owed.forEach((req, i) => {
+      if (!req) return;
+      req.pooled = undefined;
+      req.onError(err, i === 0 && conn.parser.started);
+    });
+    release(conn);
+  };
+
+  const open = (): Conn => {
+    const socket = connect({ host, port, noDelay: true });
+    const conn: Conn = { socket, parser: new ResponseParser(), owed: [], dead: false };
+    all.add(conn);
+    socket.setTimeout(idleTimeoutMs, () => {
+      if (conn.owed.length === 0) fail(conn, new UpstreamClosedError('idle timeout'));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let done: UpstreamResponse[];
+      try {
+        done = conn.parser.feed(chunk);
+      } catch (err) {
+        return fail(conn, err as Error);
+      }
+      for (const res of done) {
+        const req = conn.owed.shift();
+        if (req === undefined) return fail(conn, new UpstreamClosedError('upstream sent a response nobody asked for'));
+        if (req) {
+          req.pooled = undefined;
+          req.onResponse(res);
+        }
+        if (!res.keepAlive) return fail(conn, new UpstreamClosedError('upstream closed the connection (Connection: close)'));
+      }
+      if (conn.owed.length === 0 && !conn.dead) {
+        if (closing) return fail(conn, new UpstreamClosedError('pool closing'));
+        idle.push(conn);
+        if (queue.length > 0) schedule();
+      }
+    });
+    socket.on('end', () => {
+      const last = conn.parser.end();
+      if (last) {
+        const req = conn.owed.shift();
+        if (req) {
+          req.pooled = undefined;
+          req.onResponse(last);
+        }
+      }
+      fail(conn, new UpstreamClosedError('upstream closed the connection'));
+    });
+    socket.on('error', (err) => fail(conn, err));
+    socket.on('close', () => fail(conn, new UpstreamClosedError('upstream connection closed')));
+    return conn;
+  };
+
+  const flush = () => {
+    scheduled = false;
+    while (queue.length > 0) {
+      let conn = idle.pop();
+      if (!conn) {
+        if (closing || all.size >= maxConnections) return;
+        conn = open();
+      }
+      const batch = queue.splice(0, pipeline);
+      for (const req of batch) {
+        conn.owed.push(req);
+        req.pooled = conn;
+      }
+      conn.socket.write(batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((r) => r.bytes)));
+    }
+  };
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+
+  return {
+    origin: u.origin,
+    send(req) {
+      queue.push(req);
+      schedule();
+    },
+    cancel(req, hard) {
+      const conn = req.pooled as Conn | undefined;
+      if (!conn) {
+        const i = queue.indexOf(req);
+        if (i !== -1) queue.splice(i, 1);
+        return;
+      }
+      req.pooled = undefined;
+      const i = conn.owed.indexOf(req);
+      if (i !== -1) conn.owed[i] = null;
+      if (hard) fail(conn, new UpstreamClosedError('request cancelled'));
+    },
+    close() {
+      closing = true;
+      for (const conn of [...idle]) fail(conn, new UpstreamClosedError('pool closing'));
+      for (const req of queue.splice(0)) req.onError(new UpstreamClosedError('pool closing'), false);
+      settleIfClosed();
+      return closedPromise;
+    },
+    destroy() {
+      closing = true;
+      for (const req of queue.splice(0)) req.onError(new UpstreamClosedError('pool destroyed'), false);
+      for (const conn of [...all]) fail(conn, new UpstreamClosedError('pool destroyed'));
+      settleIfClosed();
+    },
+  };
+}
