@@ -121,6 +121,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     next: Exchange | null = null;
     /** The pool's slot for this request (see PoolRequest). */
     pooled: unknown = undefined;
+    requeued = false;
 
     constructor(
       readonly req: ProxyRequest,

@@ -18,6 +18,8 @@ export interface PoolRequest {
    * pool, because a long-lived hash table keyed by short-lived objects gets them promoted to V8's old generation.
    */
   pooled: unknown;
+  /** Owned by the pool: the request was already put back in the queue once after its connection closed. */
+  requeued: boolean;
 }
 
 export interface PoolOptions {
@@ -67,6 +69,8 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
   const all = new Set<Conn>();
   const idle: Conn[] = [];
   const queue: PoolRequest[] = [];
+  /** Requests per write now: `pipeline`, or 1 while the upstream closes connections after a response. */
+  let depth = pipeline;
   let scheduled = false;
   let closing = false;
   let closed: (() => void) | undefined;
@@ -84,17 +88,30 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
     if (queue.length > 0) schedule();
   };
 
-  /** The connection is finished: whatever it still owes fails (the first with `responded` if bytes had come). */
-  const fail = (conn: Conn, err: Error & { code?: string }) => {
+  /**
+   * The connection is finished. The request at its head fails (with `responded` if bytes of its answer had come);
+   * the ones pipelined behind it go back to the front of the queue once, and fail only if that happens to them
+   * again. After a complete answer with `Connection: close` (`afterAnswer`) the head goes back too: the server
+   * answered everything it read.
+   */
+  const fail = (conn: Conn, err: Error & { code?: string }, afterAnswer = false) => {
     if (conn.dead) return;
     conn.dead = true;
     conn.socket.destroy();
     const owed = conn.owed.splice(0);
+    const again: PoolRequest[] = [];
     owed.forEach((req, i) => {
       if (!req) return;
       req.pooled = undefined;
+      if ((i > 0 || afterAnswer) && !req.requeued && !closing) {
+        req.requeued = true;
+        again.push(req);
+        return;
+      }
+      req.requeued = false;
       req.onError(err, i === 0 && conn.parser.started);
     });
+    if (again.length > 0) queue.unshift(...again);
     release(conn);
   };
 
@@ -117,9 +134,12 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
         if (req === undefined) return fail(conn, new UpstreamClosedError('upstream sent a response nobody asked for'));
         if (req) {
           req.pooled = undefined;
+          req.requeued = false;
           req.onResponse(res);
         }
-        if (!res.keepAlive) return fail(conn, new UpstreamClosedError('upstream closed the connection (Connection: close)'));
+        // An upstream that closes after each response gets one request per connection until it keeps one open.
+        depth = res.keepAlive ? pipeline : 1;
+        if (!res.keepAlive) return fail(conn, new UpstreamClosedError('upstream closed the connection (Connection: close)'), true);
       }
       if (conn.owed.length === 0 && !conn.dead) {
         if (closing) return fail(conn, new UpstreamClosedError('pool closing'));
@@ -133,6 +153,7 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
         const req = conn.owed.shift();
         if (req) {
           req.pooled = undefined;
+          req.requeued = false;
           req.onResponse(last);
         }
       }
@@ -151,7 +172,7 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
         if (closing || all.size >= maxConnections) return;
         conn = open();
       }
-      const batch = queue.splice(0, pipeline);
+      const batch = queue.splice(0, depth);
       for (const req of batch) {
         conn.owed.push(req);
         req.pooled = conn;
