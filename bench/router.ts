@@ -1,8 +1,8 @@
 // `npm run bench:router`: what the router costs. Starts a real model server (production entry, newest bundled
 // model; BENCH_UPSTREAM=trivial for a fixed-answer HTTP server instead) and `gsg router` in front of it, each as
 // its own process, then drives single-text POST /predict at 16 connections, alternating direct and routed runs
-// (ABAB, so drift on a shared machine hits both). Prints requests/s, p50 and p99 per run, the routed/direct ratio,
-// the added p50, and the CPU time per request of the router and of the upstream (from /proc: a figure that stays
+// (ABBA, so drift on a shared machine hits both). Prints requests/s, p50 and p99 per run, the median of the
+// per-round routed/direct ratios, the median added p50, and the CPU time per request of the router and of the upstream (from /proc: a figure that stays
 // meaningful when other work shares the 2 cores, unlike req/s). Target: routed >= 70% of direct req/s, <= 1 ms
 // added p50. Load generator: wrk (µs latencies) when installed, else autocannon (1 ms resolution);
 // BENCH_LOADGEN=autocannon|wrk forces one. BENCH_CPU_PROF=<dir> writes a --cpu-prof of the router there.
@@ -16,9 +16,9 @@ import { bundledModelsDir, projectRoot } from '../lib/paths.js';
 import { newestVersionDir } from '../models/artifact.js';
 import { childReady, cpuSeconds, median } from './common.js';
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const TEXTS = [
   'Muy buen gimnasio, las instalaciones están limpias y los monitores siempre ayudan',
   'El vestuario está sucio y las duchas no tienen agua caliente casi nunca',
@@ -144,12 +144,16 @@ async function main(): Promise<void> {
       (kind === 'direct' ? direct : routed).push(run);
       console.log(`round ${round} ${kind}  ${fmt(run)}`);
     };
+    // ABBA order (direct first in odd rounds, routed first in even ones), so a drift in the VM's speed over a run
+    // hits both sides alike; each round's ratio compares two adjacent runs.
     for (let round = 1; round <= ROUNDS; round++) {
-      await measure(round, 'direct', upstream.url, upstream.child.pid!);
-      await measure(round, 'routed', router.url, router.child.pid!);
+      const order = round % 2 === 1 ? (['direct', 'routed'] as const) : (['routed', 'direct'] as const);
+      for (const kind of order) await (kind === 'direct' ? measure(round, kind, upstream.url, upstream.child.pid!) : measure(round, kind, router.url, router.child.pid!));
     }
-    const ratio = median(routed.map((r) => r.rps)) / median(direct.map((r) => r.rps));
-    const addedP50 = median(routed.map((r) => r.p50ms)) - median(direct.map((r) => r.p50ms));
+    const ratios = routed.map((r, i) => r.rps / direct[i]!.rps);
+    const ratio = median(ratios);
+    const addedP50 = median(routed.map((r, i) => r.p50ms - direct[i]!.p50ms));
+    console.log(`per-round routed/direct: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(' ')}`);
     console.log(
       `median: routed/direct ${(ratio * 100).toFixed(1)}% of requests/s (target >= 70%), added p50 ${addedP50.toFixed(2)} ms (target <= 1 ms), ` +
         `CPU per request: router ${((cpu.routed / requests.routed) * 1e6).toFixed(1)} µs, upstream (direct runs) ${((cpu.direct / requests.direct) * 1e6).toFixed(1)} µs; ` +
