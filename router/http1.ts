@@ -85,7 +85,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
     const rawName = line.slice(0, colon);
     if (!TOKEN_RE.test(rawName)) return undefined; // also refuses obs-fold (a line starting with SP/HTAB)
     const name = rawName.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     switch (name) {
       case 'content-length':
         if (seen & SEEN_LENGTH || !DIGITS_RE.test(value)) return undefined;
@@ -102,7 +102,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
         return undefined;
       case 'connection':
         for (const token of value.toLowerCase().split(',')) {
-          const t = token.trim();
+          const t = trimOws(token);
           if (t === 'close') out.close = true;
           else if (t === 'upgrade') return undefined;
         }
@@ -222,14 +222,16 @@ export class ResponseParser {
   /** Reads a status line and headers; false for a 1xx head (skipped). */
   private readHead(head: string): boolean {
     const lines = head.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
+    const m = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: |$)/.exec(lines[0]!);
     if (!m) throw new UpstreamProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
     const status = Number(m[2]);
     if (status < 200) {
       if (status === 101) throw new UpstreamProtocolError('upstream switched protocols');
       return false;
     }
-    let keepAlive = m[1] === '1';
+    const http10 = m[1] === '0';
+    let close = false;
+    let keepAliveToken = false;
     let length: number | undefined;
     let chunked = false;
     let otherEncoding = false;
@@ -237,28 +239,31 @@ export class ResponseParser {
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(':');
-      if (colon <= 0) throw new UpstreamProtocolError(`malformed response header line: ${JSON.stringify(line.slice(0, 60))}`);
-      const name = line.slice(0, colon);
+      const name = colon > 0 ? line.slice(0, colon) : '';
+      // A CR, LF or NUL inside a value would reach the client's answer (response splitting): the answer is refused.
+      if (!TOKEN_RE.test(name) || CTL_RE.test(line)) throw new UpstreamProtocolError(`malformed response header line: ${JSON.stringify(line.slice(0, 60))}`);
       const lower = name.toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       if (lower === 'content-length') {
         if (!DIGITS_RE.test(value) || (length !== undefined && length !== Number(value))) throw new UpstreamProtocolError(`bad content-length: ${value.slice(0, 30)}`);
         length = Number(value);
       } else if (lower === 'transfer-encoding') {
-        const codings = value.toLowerCase().split(',').map((s) => s.trim());
+        const codings = value.toLowerCase().split(',').map(trimOws);
         chunked = codings[codings.length - 1] === 'chunked';
         otherEncoding = !chunked;
       } else if (lower === 'connection') {
-        const tokens = value.toLowerCase().split(',').map((s) => s.trim());
-        if (tokens.includes('close')) keepAlive = false;
-        else if (tokens.includes('keep-alive')) keepAlive = true;
+        const tokens = value.toLowerCase().split(',').map(trimOws);
+        if (tokens.includes('close')) close = true;
+        if (tokens.includes('keep-alive')) keepAliveToken = true;
       } else if (COPIED_RESPONSE_HEADERS.has(lower)) {
         headers.push(name, value);
       }
     }
+    if ((chunked || otherEncoding) && length !== undefined) throw new UpstreamProtocolError('both Transfer-Encoding and Content-Length');
     this.status = status;
     this.headers = headers;
-    this.keepAlive = keepAlive;
+    // Close wins over keep-alive; HTTP/1.0 keeps the connection only when asked, and never after Transfer-Encoding.
+    this.keepAlive = !close && (http10 ? keepAliveToken && !chunked && !otherEncoding : true);
     if (status === 204 || status === 304) {
       this.mode = Body.Length;
       this.remaining = 0;
@@ -294,7 +299,7 @@ export class ResponseParser {
         }
         const line = this.buf.toString('latin1', 0, eol);
         const semi = line.indexOf(';');
-        const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
+        const hex = trimOws(semi === -1 ? line : line.slice(0, semi));
         if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new UpstreamProtocolError(`bad chunk size: ${JSON.stringify(hex.slice(0, 20))}`);
         this.buf = this.buf.subarray(eol + 2);
         this.remaining = parseInt(hex, 16);
@@ -325,6 +330,15 @@ export class ResponseParser {
     this.remaining -= n;
     this.buf = this.buf.subarray(n);
   }
+}
+
+/** Strips optional whitespace (SP and HTAB only; String.prototype.trim also strips bytes HTTP does not allow there). */
+function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
+  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
 /** A serialized response head: status line, the given headers, and the blank line. */
