@@ -5,7 +5,7 @@
 // chunked bodies, HTTP/1.0, Expect, a malformed head…) hands the whole connection, bytes read so far included,
 // to the node:http server, which serves it from then on exactly as before.
 import type { Socket } from 'node:net';
-import { MAX_HEAD_BYTES, parseRequestHead, responseHead } from './http1.js';
+import { MAX_HEAD_BYTES, parseRequestHead, responseHead, type RequestHead } from './http1.js';
 import { PayloadTooLargeError } from './errors.js';
 import type { ExchangeHandle, Proxy, Reply } from './proxy.js';
 
@@ -39,13 +39,21 @@ export function createFastPath(opts: FastPathOptions): FastPath {
   let draining = false;
 
   class Connection {
-    buf: Buffer = EMPTY;
+    /** Bytes received and not consumed yet, as they came (concatenated once a whole request is there). */
+    chunks: Buffer[] = [];
+    size = 0;
+    /** Where the search for the end of the head goes on (the bytes before it were searched already). */
+    scanFrom = 0;
+    /** The parsed head of the request whose body is still arriving, and where that body ends. */
+    head: RequestHead | undefined;
+    bodyEnd = 0;
     /** The exchange in flight (one at a time). */
     current: ExchangeHandle | undefined;
     /** Answer with `Connection: close` and end after the current request. */
     closeAfter = false;
     /** When the first byte of a still incomplete head arrived (performance.now()). */
     headSince = 0;
+    /** No more requests are read: the connection is closing, was closed, or went to node:http. */
     gone = false;
     /** Inside proxy.start (an answer given there must not recurse into next()). */
     starting = false;
@@ -56,51 +64,74 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       socket.setTimeout(keepAliveTimeoutMs);
       socket.on('data', this.onData);
       socket.on('end', this.onEnd);
-      socket.on('error', this.onClose);
+      socket.on('error', this.onError);
       socket.on('close', this.onClose);
       socket.on('timeout', this.onTimeout);
       socket.on('drain', this.onDrain);
     }
 
     onData = (chunk: Buffer) => {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-      if (this.current) {
-        if (this.buf.length > maxBuffered) this.socket.pause(); // a pipelining client waits for its answers
+      if (this.gone) return; // closing: what the client still sends is dropped
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.current || this.socket.writableNeedDrain) {
+        // A pipelining client, or one that does not read its answers: stop reading until it catches up.
+        if (this.size > maxBuffered) this.socket.pause();
         return;
       }
       this.next();
     };
 
+    /** All buffered bytes as one Buffer (kept as the only chunk). */
+    joined(): Buffer {
+      if (this.chunks.length === 0) return EMPTY;
+      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
+      return this.chunks[0]!;
+    }
+
     /** Serves the buffered requests, one at a time, while they are complete and answered at once. */
     next(): void {
-      while (!this.current && !this.gone && this.buf.length > 0) {
-        const buf = this.buf;
-        const end = buf.indexOf(CRLFCRLF);
-        if (end === -1) {
-          if (this.headSince === 0) this.headSince = performance.now();
-          if (buf.length > MAX_HEAD_BYTES || performance.now() - this.headSince > headersTimeoutMs) this.handOff();
-          return;
+      while (!this.current && !this.gone && this.size > 0 && !this.socket.writableNeedDrain) {
+        if (!this.head) {
+          const buf = this.joined();
+          const end = buf.indexOf(CRLFCRLF, this.scanFrom);
+          if (end === -1) {
+            this.scanFrom = Math.max(0, buf.length - 3);
+            if (this.headSince === 0) this.headSince = performance.now();
+            if (buf.length > MAX_HEAD_BYTES || performance.now() - this.headSince > headersTimeoutMs) this.handOff();
+            return;
+          }
+          // An oversized head, and anything the parser does not take, is node:http's (431, 400, other routes).
+          const head = end <= MAX_HEAD_BYTES ? parseRequestHead(buf.toString('latin1', 0, end)) : undefined;
+          if (!head) return this.handOff();
+          this.headSince = 0;
+          this.scanFrom = 0;
+          if (head.contentLength > limit) {
+            // The oversized body is not read: answer and close, as node:http's path does.
+            this.closeAfter = true;
+            this.starting = true;
+            proxy.refuse(head.requestId, new PayloadTooLargeError(limit), this.reply, true);
+            this.starting = false;
+            return;
+          }
+          this.head = head;
+          this.bodyEnd = end + 4 + head.contentLength;
         }
-        const head = parseRequestHead(buf.toString('latin1', 0, end));
-        if (!head) return this.handOff();
-        this.headSince = 0;
-        const bodyStart = end + 4;
-        this.starting = true;
-        if (head.contentLength > limit) {
-          // The oversized body is not read: answer and close, as node:http's path does.
-          this.closeAfter = true;
-          proxy.refuse(head.requestId, new PayloadTooLargeError(limit), this.reply, true);
-          this.starting = false;
-          return;
+        if (this.size < this.bodyEnd) return;
+        const head = this.head;
+        const buf = this.joined();
+        const bodyEnd = this.bodyEnd;
+        this.head = undefined;
+        if (buf.length === bodyEnd) {
+          this.chunks = [];
+          this.size = 0;
+        } else {
+          this.chunks = [buf.subarray(bodyEnd)];
+          this.size = buf.length - bodyEnd;
         }
-        const bodyEnd = bodyStart + head.contentLength;
-        if (buf.length < bodyEnd) {
-          this.starting = false;
-          return;
-        }
-        this.buf = buf.length === bodyEnd ? EMPTY : buf.subarray(bodyEnd);
         if (head.close) this.closeAfter = true;
         this.answered = false;
+        this.starting = true;
         const exchange = proxy.start(
           {
             method: head.method,
@@ -109,7 +140,7 @@ export function createFastPath(opts: FastPathOptions): FastPath {
             pin: head.pin,
             session: head.session,
             forwarded: head.forwarded,
-            body: buf.subarray(bodyStart, bodyEnd),
+            body: buf.subarray(bodyEnd - head.contentLength, bodyEnd),
             record: true,
           },
           this.reply,
@@ -130,14 +161,16 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       const out = Buffer.allocUnsafe(head.length + body.length);
       out.write(head, 0, 'latin1');
       body.copy(out, head.length);
-      const flushed = this.socket.write(out);
+      this.socket.write(out);
       if (close) return this.close();
       if (this.starting) return;
-      if (this.socket.isPaused()) this.socket.resume();
-      if (flushed) this.next(); // else on 'drain': a client that does not read gets no more answers queued
+      if (this.socket.isPaused() && !this.socket.writableNeedDrain) this.socket.resume();
+      this.next(); // stops at once while the client has not read what it was sent ('drain' goes on)
     };
 
     onDrain = () => {
+      if (this.gone) return;
+      if (this.socket.isPaused()) this.socket.resume();
       if (!this.current) this.next();
     };
 
@@ -151,35 +184,42 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       if (!this.current) this.close();
     };
 
-    onClose = () => {
-      if (this.gone) return;
-      this.gone = true;
-      connections.delete(this);
-      this.current?.cancel();
-      this.current = undefined;
-      this.socket.destroy();
+    onError = () => {
+      this.socket.destroy(); // 'close' follows
     };
 
+    onClose = () => {
+      connections.delete(this);
+      this.gone = true;
+      this.chunks = [];
+      this.current?.cancel();
+      this.current = undefined;
+    };
+
+    /** Reads no more; ends the socket once what was written is flushed, then destroys it (not left half-open). */
     close(): void {
       if (this.gone) return;
       this.gone = true;
-      connections.delete(this);
-      this.socket.end();
+      this.chunks = [];
+      this.size = 0;
+      this.socket.end(() => this.socket.destroy());
     }
 
     handOff(): void {
-      const { socket, buf } = this;
+      const { socket } = this;
+      const buffered = this.joined();
       this.gone = true;
+      this.chunks = [];
       connections.delete(this);
       socket.removeListener('data', this.onData);
       socket.removeListener('end', this.onEnd);
-      socket.removeListener('error', this.onClose);
+      socket.removeListener('error', this.onError);
       socket.removeListener('close', this.onClose);
       socket.removeListener('timeout', this.onTimeout);
       socket.removeListener('drain', this.onDrain);
       socket.setTimeout(0);
       if (socket.isPaused()) socket.resume();
-      handOff(socket, buf);
+      handOff(socket, buffered);
     }
   }
 
@@ -196,7 +236,7 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       for (const conn of [...connections]) if (!conn.current) conn.close();
     },
     destroyAll() {
-      for (const conn of [...connections]) conn.onClose();
+      for (const conn of [...connections]) conn.socket.destroy();
     },
   };
 }

@@ -209,6 +209,7 @@ export class ResponseParser {
     if (this.inHead || this.mode !== Body.UntilClose) return undefined;
     const res = { status: this.status, headers: this.headers, body: Buffer.concat(this.parts, this.size), keepAlive: false };
     this.reset();
+    this.started = false;
     return res;
   }
 

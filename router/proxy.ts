@@ -58,6 +58,12 @@ export interface Proxy {
 }
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * Predictions up to this size may be pipelined (written with others, answered in order): a few texts, answered in
+ * well under a millisecond, so nothing waits long behind them. Larger batches, explanations and /model/info each
+ * get a connection to themselves.
+ */
+const PIPELINED_BODY_BYTES = 4096;
 /** The exchange a node:http client connection has in flight (HTTP/1.1: one at a time per connection). */
 const CURRENT = Symbol('gsg.exchange');
 
@@ -122,12 +128,15 @@ export function createProxy(opts: ProxyOptions): Proxy {
     /** The pool's slot for this request (see PoolRequest). */
     pooled: unknown = undefined;
     requeued = false;
+    readonly pipelinable: boolean;
 
     constructor(
       readonly req: ProxyRequest,
       readonly reply: Reply,
     ) {
       this.requestId = requestIdFrom(req.requestId);
+      const { method, target, body } = req;
+      this.pipelinable = method === 'POST' && body.length <= PIPELINED_BODY_BYTES && (target === '/predict' || target.startsWith('/predict?'));
     }
 
     run(): void {
@@ -253,8 +262,14 @@ export function createProxy(opts: ProxyOptions): Proxy {
       const reply: Reply = (status, headers, body) => {
         if (res.headersSent || res.destroyed) return;
         res.sendDate = false; // the upstream's Date passes through; the router's own answers carry one
-        res.writeHead(status, headers);
-        res.end(body);
+        try {
+          res.writeHead(status, headers);
+          res.end(body);
+        } catch (err) {
+          // node:http refuses a header it considers invalid: the client gets a closed connection, the router lives on.
+          log.warn({ event: 'router.reply_failed', error: (err as Error & { code?: string }).code ?? String(err) }, 'could not write the answer');
+          res.destroy();
+        }
       };
       const first = (name: string): string | undefined => {
         const v = req.headers[name];

@@ -22,6 +22,8 @@ import type { StatsSnapshot } from './stats.js';
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Idle client connections close after this long (above common client pools' 60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** A request head must be complete this long after its first byte (node's default; requestTimeout 0 would turn it off). */
+const HEADERS_TIMEOUT_MS = 60_000;
 
 export interface RouterOptions {
   /** Where the state is restored from and persisted to. */
@@ -131,7 +133,7 @@ export async function createRouter(opts: RouterOptions): Promise<RouterHandle> {
   return {
     async listen(port, host = '0.0.0.0') {
       finishApp();
-      const s = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requestTimeout: 0 }, onRequest);
+      const s = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0 }, onRequest);
       // Every connection starts on the fast path; node:http's own connection handler (the 'connection' listener
       // http.Server installs) takes the ones the fast path hands over, with the bytes already read.
       const nodeConnection = s.listeners('connection') as Array<(socket: Socket) => void>;

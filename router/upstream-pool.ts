@@ -10,6 +10,11 @@ import { ResponseParser, type UpstreamResponse } from './http1.js';
 /** One request for the pool: its complete bytes and where the outcome goes (exactly one call). */
 export interface PoolRequest {
   readonly bytes: Buffer;
+  /**
+   * May be written in one batch with others and wait behind them for its answer: only requests the upstream answers
+   * quickly (the proxy says so for small single predictions), so no request waits behind a slow one.
+   */
+  readonly pipelinable: boolean;
   onResponse(res: UpstreamResponse): void;
   /** `responded`: part of the response had arrived when the connection failed. */
   onError(err: Error & { code?: string }, responded: boolean): void;
@@ -29,6 +34,8 @@ export interface PoolOptions {
   pipeline?: number;
   /** An idle connection closes after this long (default 30 s, under the model server's 65 s keep-alive). */
   idleTimeoutMs?: number;
+  /** A connection not established after this long fails its requests (default 5 s; they may be retried elsewhere). */
+  connectTimeoutMs?: number;
 }
 
 export interface UpstreamPool {
@@ -39,7 +46,7 @@ export interface UpstreamPool {
    * (a hung upstream) its connection is destroyed and the requests behind it fail as resets. No callback follows.
    */
   cancel(req: PoolRequest, hard: boolean): void;
-  /** No new connections; idle ones close now, busy ones after their last response. Resolves when all are closed. */
+  /** Takes no new requests; queued and in-flight ones are answered, then every connection closes (resolves then). */
   close(): Promise<void>;
   /** Every connection closes now; requests in flight fail. */
   destroy(): void;
@@ -57,6 +64,10 @@ class UpstreamClosedError extends Error {
   readonly code = 'ECONNRESET';
 }
 
+class UpstreamConnectTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
 export function createUpstreamPool(url: string, opts: PoolOptions = {}): UpstreamPool {
   const u = new URL(url);
   if (u.protocol !== 'http:') throw new Error(`upstream must be http://, got ${url}`);
@@ -65,6 +76,7 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
   const maxConnections = opts.maxConnections ?? 256;
   const pipeline = Math.max(1, opts.pipeline ?? 8);
   const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
 
   const all = new Set<Conn>();
   const idle: Conn[] = [];
@@ -73,11 +85,12 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
   let depth = pipeline;
   let scheduled = false;
   let closing = false;
+  let destroyed = false;
   let closed: (() => void) | undefined;
   const closedPromise = new Promise<void>((resolve) => (closed = resolve));
 
   const settleIfClosed = () => {
-    if (closing && all.size === 0) closed!();
+    if (closing && all.size === 0 && queue.length === 0) closed!();
   };
 
   const release = (conn: Conn) => {
@@ -103,13 +116,13 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
     owed.forEach((req, i) => {
       if (!req) return;
       req.pooled = undefined;
-      if ((i > 0 || afterAnswer) && !req.requeued && !closing) {
+      if ((i > 0 || afterAnswer) && !req.requeued && !destroyed) {
         req.requeued = true;
         again.push(req);
         return;
       }
       req.requeued = false;
-      req.onError(err, i === 0 && conn.parser.started);
+      req.onError(err, i === 0 && !afterAnswer && conn.parser.started);
     });
     if (again.length > 0) queue.unshift(...again);
     release(conn);
@@ -119,6 +132,8 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
     const socket = connect({ host, port, noDelay: true });
     const conn: Conn = { socket, parser: new ResponseParser(), owed: [], dead: false };
     all.add(conn);
+    const connectTimer = setTimeout(() => fail(conn, new UpstreamConnectTimeout(`no connection to ${u.host} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    socket.once('connect', () => clearTimeout(connectTimer));
     socket.setTimeout(idleTimeoutMs, () => {
       if (conn.owed.length === 0) fail(conn, new UpstreamClosedError('idle timeout'));
     });
@@ -141,10 +156,13 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
         depth = res.keepAlive ? pipeline : 1;
         if (!res.keepAlive) return fail(conn, new UpstreamClosedError('upstream closed the connection (Connection: close)'), true);
       }
-      if (conn.owed.length === 0 && !conn.dead) {
-        if (closing) return fail(conn, new UpstreamClosedError('pool closing'));
+      if (conn.dead) return;
+      if (conn.owed.length === 0) {
+        if (closing && queue.length === 0) return fail(conn, new UpstreamClosedError('pool closing'));
         idle.push(conn);
         if (queue.length > 0) schedule();
+      } else if (abandoned(conn)) {
+        fail(conn, new UpstreamClosedError('every request on the connection was cancelled'));
       }
     });
     socket.on('end', () => {
@@ -157,22 +175,30 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
           req.onResponse(last);
         }
       }
-      fail(conn, new UpstreamClosedError('upstream closed the connection'));
+      // After a close-delimited answer the upstream answered all it read: the requests behind go back to the queue.
+      fail(conn, new UpstreamClosedError('upstream closed the connection'), last !== undefined);
     });
     socket.on('error', (err) => fail(conn, err));
-    socket.on('close', () => fail(conn, new UpstreamClosedError('upstream connection closed')));
+    socket.on('close', () => {
+      clearTimeout(connectTimer);
+      fail(conn, new UpstreamClosedError('upstream connection closed'));
+    });
     return conn;
   };
+
+  /** Every request the connection still owes was cancelled: nobody waits for it, so it is not kept busy. */
+  const abandoned = (conn: Conn) => conn.owed.every((r) => r === null);
 
   const flush = () => {
     scheduled = false;
     while (queue.length > 0) {
       let conn = idle.pop();
       if (!conn) {
-        if (closing || all.size >= maxConnections) return;
+        if (all.size >= maxConnections) return;
         conn = open();
       }
-      const batch = queue.splice(0, depth);
+      const batch = [queue.shift()!];
+      if (batch[0]!.pipelinable) while (batch.length < depth && queue.length > 0 && queue[0]!.pipelinable) batch.push(queue.shift()!);
       for (const req of batch) {
         conn.owed.push(req);
         req.pooled = conn;
@@ -190,6 +216,7 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
   return {
     origin: u.origin,
     send(req) {
+      if (destroyed || closing) return req.onError(new UpstreamClosedError(destroyed ? 'pool destroyed' : 'pool closing'), false);
       queue.push(req);
       schedule();
     },
@@ -203,17 +230,17 @@ export function createUpstreamPool(url: string, opts: PoolOptions = {}): Upstrea
       req.pooled = undefined;
       const i = conn.owed.indexOf(req);
       if (i !== -1) conn.owed[i] = null;
-      if (hard) fail(conn, new UpstreamClosedError('request cancelled'));
+      if (hard || abandoned(conn)) fail(conn, new UpstreamClosedError('request cancelled'));
     },
     close() {
       closing = true;
-      for (const conn of [...idle]) fail(conn, new UpstreamClosedError('pool closing'));
-      for (const req of queue.splice(0)) req.onError(new UpstreamClosedError('pool closing'), false);
+      if (queue.length === 0) for (const conn of [...idle]) fail(conn, new UpstreamClosedError('pool closing'));
       settleIfClosed();
       return closedPromise;
     },
     destroy() {
       closing = true;
+      destroyed = true;
       for (const req of queue.splice(0)) req.onError(new UpstreamClosedError('pool destroyed'), false);
       for (const conn of [...all]) fail(conn, new UpstreamClosedError('pool destroyed'));
       settleIfClosed();

@@ -33,6 +33,8 @@ class WireClient {
   private buf = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   closed = false;
+  /** The server ended its side (FIN). */
+  ended = false;
   readonly socket: Socket;
 
   constructor(allowHalfOpen = false) {
@@ -43,6 +45,10 @@ class WireClient {
     });
     this.socket.on('close', () => {
       this.closed = true;
+      this.wake();
+    });
+    this.socket.on('end', () => {
+      this.ended = true;
       this.wake();
     });
     this.socket.on('error', () => {});
@@ -81,6 +87,11 @@ class WireClient {
 
   async closedByServer(): Promise<boolean> {
     while (!this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    return true;
+  }
+
+  async endedByServer(): Promise<boolean> {
+    while (!this.ended && !this.closed) await new Promise<void>((resolve) => this.waiters.push(resolve));
     return true;
   }
 
@@ -159,6 +170,39 @@ describe('predictions on one connection', () => {
     expect(blue.predictions).toBe(0);
   });
 
+  it('stops reading ahead from a client that does not read its answers, and answers all once it reads', async () => {
+    const c = client();
+    c.socket.pause();
+    const texts = Array(50).fill('hola');
+    const total = 3000;
+    c.write(Array.from({ length: total }, () => predictRequest(texts)).join(''));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(blue.predictions).toBeLessThan(total);
+    c.socket.resume();
+    for (let i = 0; i < total; i++) expect((await c.response()).status).toBe(200);
+    expect(blue.predictions).toBe(total);
+  });
+
+  it('closes the connection after a 413 even when the client keeps sending', async () => {
+    const c = client(true);
+    c.write(`POST /predict HTTP/1.1\r\nHost: router\r\nContent-Length: 900000\r\n\r\n`);
+    const junk = 'x'.repeat(64 * 1024);
+    const pump = setInterval(() => !c.closed && c.socket.write(junk), 5);
+    try {
+      expect((await c.response()).status).toBe(413);
+      expect(await c.closedByServer()).toBe(true);
+    } finally {
+      clearInterval(pump);
+    }
+  });
+
+  it('hands a head over 16 KiB to node:http, which answers 431', async () => {
+    const c = client();
+    c.write(predictRequest(['hola'], `X-Padding: ${'p'.repeat(20 * 1024)}\r\n`));
+    expect((await c.response()).status).toBe(431);
+    expect(blue.predictions).toBe(0);
+  });
+
   it('forwards only the listed request headers, with the request id', async () => {
     const c = client();
     c.write(predictRequest(['hola'], 'Cookie: session=secret\r\nAuthorization: Bearer t\r\nUser-Agent: wire-test\r\nX-Request-Id: fwd-1\r\n'));
@@ -167,6 +211,16 @@ describe('predictions on one connection', () => {
     expect(blue.lastHeaders?.authorization).toBeUndefined();
     expect(blue.lastHeaders?.['user-agent']).toBe('wire-test');
     expect(blue.lastHeaders?.['x-request-id']).toBe('fwd-1');
+  });
+});
+
+describe('closing', () => {
+  it('closes, and lets the router close, a client left half-open after a Connection: close answer', async () => {
+    const c = client(true);
+    c.write(predictRequest(['hola'], 'Connection: close\r\n'));
+    expect((await c.response()).status).toBe(200);
+    expect(await c.endedByServer()).toBe(true);
+    await rt.close(); // resolves: the router's side is destroyed, not left half-open
   });
 });
 

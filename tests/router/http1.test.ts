@@ -312,6 +312,13 @@ describe('ResponseParser: framing', () => {
     expect(parser.end()?.body).toEqual(Buffer.alloc(0));
   });
 
+  it('is not started after end() completes a close-delimited answer', () => {
+    const parser = new ResponseParser();
+    parser.feed(wire('HTTP/1.1 200 OK\r\n\r\nbody'));
+    parser.end();
+    expect(parser.started).toBe(false);
+  });
+
   it('end() completes nothing when a Content-Length body was cut short', () => {
     const parser = new ResponseParser();
     parser.feed(wire('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok"'));

@@ -63,7 +63,7 @@ function pool(url: string, opts: Parameters<typeof createUpstreamPool>[1] = {}):
 type Outcome = { res: UpstreamResponse } | { err: Error & { code?: string }; responded: boolean };
 
 /** A POST with this body; resolves with the pool's one callback. */
-function request(body: string, id = body): PoolRequest & { outcome: Promise<Outcome> } {
+function request(body: string, id = body, pipelinable = true): PoolRequest & { outcome: Promise<Outcome> } {
   let settle!: (o: Outcome) => void;
   const outcome = new Promise<Outcome>((resolve) => (settle = resolve));
   return {
@@ -72,6 +72,7 @@ function request(body: string, id = body): PoolRequest & { outcome: Promise<Outc
     onError: (err, responded) => settle({ err, responded }),
     pooled: undefined,
     requeued: false,
+    pipelinable,
     outcome,
   };
 }
@@ -107,6 +108,22 @@ describe('pipelining', () => {
     for (const r of reqs) p.send(r);
     const outcomes = await Promise.all(reqs.map((r) => r.outcome));
     expect(outcomes.map(bodyOf)).toEqual(reqs.map((_, i) => `c${i}`));
+  });
+});
+
+describe('what is not pipelined', () => {
+  it('never makes a request wait behind one that may be slow (not pipelinable)', async () => {
+    const up = await upstream((req, res, body) => setTimeout(() => echo(req, res, body), body === 'slow' ? 300 : 0));
+    const p = pool(up.url);
+    const done: string[] = [];
+    const slow = request('slow', 'slow', false);
+    const fast = Array.from({ length: 5 }, (_, i) => request(`fast-${i}`));
+    for (const r of [slow, ...fast]) {
+      p.send(r);
+      r.outcome.then((o) => done.push(bodyOf(o)));
+    }
+    await Promise.all([slow, ...fast].map((r) => r.outcome));
+    expect(done.at(-1)).toBe('slow');
   });
 });
 
@@ -192,21 +209,29 @@ describe('connections', () => {
 });
 
 describe('cancel', () => {
-  it('a soft cancel drops the answer and keeps the connection for the next request', async () => {
+  it('a soft cancel drops that answer; the requests pipelined with it are answered on the same connection', async () => {
     const up = await upstream((req, res, body) => setTimeout(() => echo(req, res, body), 30));
     const p = pool(up.url);
-    const first = request('dropped');
+    const reqs = [request('a'), request('dropped'), request('c')];
     let called = false;
-    first.outcome.then(() => (called = true));
-    p.send(first);
+    reqs[1]!.outcome.then(() => (called = true));
+    for (const r of reqs) p.send(r);
     await until(() => up.open.size === 1, 'the upstream has the connection');
-    p.cancel(first, false);
-    await new Promise((r) => setTimeout(r, 60));
-    const second = request('next');
-    p.send(second);
-    expect(bodyOf(await second.outcome)).toBe('next');
+    p.cancel(reqs[1]!, false);
+    expect(bodyOf(await reqs[0]!.outcome)).toBe('a');
+    expect(bodyOf(await reqs[2]!.outcome)).toBe('c');
     expect(called).toBe(false);
     expect(up.accepted).toBe(1);
+  });
+
+  it('closes a connection once every request it carries was cancelled, so clients that left hold nothing', async () => {
+    const up = await upstream(() => {}); // never answers
+    const p = pool(up.url);
+    const r = request('abandoned');
+    p.send(r);
+    await until(() => up.open.size === 1, 'the upstream has the connection');
+    p.cancel(r, false);
+    await until(() => up.open.size === 0, 'the upstream sees its connection closed');
   });
 
   it('a hard cancel closes the connection, and no callback follows', async () => {
