@@ -62,12 +62,19 @@ export function createFastPath(opts: FastPathOptions): FastPath {
     constructor(readonly socket: Socket) {
       socket.setNoDelay(true);
       socket.setTimeout(keepAliveTimeoutMs);
-      socket.on('data', this.onData);
-      socket.on('end', this.onEnd);
-      socket.on('error', this.onError);
-      socket.on('close', this.onClose);
-      socket.on('timeout', this.onTimeout);
-      socket.on('drain', this.onDrain);
+      for (const [event, listener] of this.listeners()) socket.on(event, listener);
+    }
+
+    /** The socket events this connection listens to (removed again at a hand-off). */
+    listeners(): Array<[string, (...args: any[]) => void]> {
+      return [
+        ['data', this.onData],
+        ['end', this.onEnd],
+        ['error', this.onError],
+        ['close', this.onClose],
+        ['timeout', this.onTimeout],
+        ['drain', this.onDrain],
+      ];
     }
 
     onData = (chunk: Buffer) => {
@@ -211,12 +218,7 @@ export function createFastPath(opts: FastPathOptions): FastPath {
       this.gone = true;
       this.chunks = [];
       connections.delete(this);
-      socket.removeListener('data', this.onData);
-      socket.removeListener('end', this.onEnd);
-      socket.removeListener('error', this.onError);
-      socket.removeListener('close', this.onClose);
-      socket.removeListener('timeout', this.onTimeout);
-      socket.removeListener('drain', this.onDrain);
+      for (const [event, listener] of this.listeners()) socket.removeListener(event, listener);
       socket.setTimeout(0);
       if (socket.isPaused()) socket.resume();
       handOff(socket, buffered);

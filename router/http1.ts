@@ -25,18 +25,11 @@ const CTL_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const TARGET_RE = /^\/[\x21-\x7e]*$/;
 const DIGITS_RE = /^\d{1,15}$/;
 
-const SEEN_LENGTH = 1;
-const SEEN_HOST = 2;
-const SEEN_BIT: Record<string, number> = {
-  'x-request-id': 4,
-  'x-gsg-color': 8,
-  'x-gsg-session': 16,
-  'content-type': 32,
-  'content-encoding': 64,
-  accept: 128,
-  'accept-encoding': 256,
-  'user-agent': 512,
-};
+/** Headers a request may carry once on the fast path, each with its bit in a per-request mask (no Set per request). */
+const ONCE_BITS: ReadonlyMap<string, number> = new Map(
+  ['content-length', 'host', 'x-request-id', 'x-gsg-color', 'x-gsg-session', ...FORWARDED_REQUEST_HEADERS].map((name, i) => [name, 1 << i]),
+);
+const HOST_BIT = ONCE_BITS.get('host')!;
 
 /** A request head the fast path serves. */
 export interface RequestHead {
@@ -76,7 +69,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
   if (!isProxiedRoute(method, q === -1 ? target : target.slice(0, q))) return undefined;
 
   const out: RequestHead = { method: method as 'GET' | 'POST', target, contentLength: 0, close: false, requestId: undefined, pin: undefined, session: undefined, forwarded: '' };
-  let seen = 0; // one bit per header read once (a Set per request costs more than the parse)
+  let seen = 0;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (CTL_RE.test(line)) return undefined;
@@ -86,15 +79,15 @@ export function parseRequestHead(head: string): RequestHead | undefined {
     if (!TOKEN_RE.test(rawName)) return undefined; // also refuses obs-fold (a line starting with SP/HTAB)
     const name = rawName.toLowerCase();
     const value = trimOws(line.slice(colon + 1));
+    const bit = ONCE_BITS.get(name);
+    if (bit !== undefined) {
+      if (seen & bit) return undefined;
+      seen |= bit;
+    }
     switch (name) {
       case 'content-length':
-        if (seen & SEEN_LENGTH || !DIGITS_RE.test(value)) return undefined;
-        seen |= SEEN_LENGTH;
+        if (!DIGITS_RE.test(value)) return undefined;
         out.contentLength = Number(value);
-        break;
-      case 'host':
-        if (seen & SEEN_HOST) return undefined;
-        seen |= SEEN_HOST;
         break;
       case 'transfer-encoding':
       case 'expect':
@@ -108,24 +101,19 @@ export function parseRequestHead(head: string): RequestHead | undefined {
         }
         break;
       case 'x-request-id':
+        out.requestId = value;
+        break;
       case 'x-gsg-color':
+        out.pin = value;
+        break;
       case 'x-gsg-session':
-      case 'content-type':
-      case 'content-encoding':
-      case 'accept':
-      case 'accept-encoding':
-      case 'user-agent': {
-        const bit = SEEN_BIT[name]!;
-        if (seen & bit) return undefined;
-        seen |= bit;
-        if (name === 'x-request-id') out.requestId = value;
-        else if (name === 'x-gsg-color') out.pin = value;
-        else if (name === 'x-gsg-session') out.session = value;
-        else out.forwarded += `${name}: ${value}\r\n`;
-      }
+        out.session = value;
+        break;
+      default:
+        if (FORWARDED_REQUEST_HEADERS.has(name)) out.forwarded += `${name}: ${value}\r\n`;
     }
   }
-  return seen & SEEN_HOST ? out : undefined;
+  return seen & HOST_BIT ? out : undefined;
 }
 
 /** One complete upstream response. */
